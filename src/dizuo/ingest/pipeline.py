@@ -1,0 +1,254 @@
+"""The ingest pipeline: stage → profile → compare → commit to the lake → record in the catalog.
+
+Each step is a small function; the pipeline is their order. Nothing is visible until the last
+step commits the catalog row, so an error or a crash at any point leaves no partial version
+and the previous version readable.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dizuo.catalog import service
+from dizuo.catalog.models import Dataset, Version, Zone
+from dizuo.errors import InvalidInput, NotFound
+from dizuo.i18n import tr
+from dizuo.ingest import readers
+from dizuo.ingest.profile import Profiled, profile
+from dizuo.ingest.spec import IngestSpec, params_hash
+from dizuo.lake import table_name
+from dizuo.workspace import Workspace
+
+Progress = Callable[[float], None]
+
+
+@dataclass
+class IngestResult:
+    dataset: str
+    version: int
+    created: bool  # False: identical content, no new version
+    rows: int
+    bytes: int
+    format: str
+    drift: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    message: str = ""
+
+
+def _check_target(ws: Workspace, spec: IngestSpec) -> tuple[Dataset | None, Version | None]:
+    """The dataset (if it exists) and its latest version; a new dataset needs a provider."""
+    with ws.session() as s:
+        dataset = service.find_dataset(s, spec.dataset)
+        if dataset is None:
+            service.check_code(spec.dataset)
+            if spec.org is None:
+                raise InvalidInput(
+                    tr(
+                        "新数据集 {c} 需要提供方：加 --org 机构代码",
+                        "new dataset {c} needs a provider: pass --org ORG",
+                        c=spec.dataset,
+                    )
+                )
+            service.get_org(s, spec.org)
+            service.validate_meta(spec.meta.model_dump(exclude_none=True))
+            return None, None
+        if spec.org is not None:
+            org = service.get_org(s, spec.org)
+            if dataset.org_id != org.id:
+                raise InvalidInput(
+                    tr(
+                        "数据集 {c} 属于另一个提供方",
+                        "dataset {c} belongs to another provider",
+                        c=spec.dataset,
+                    )
+                )
+        return dataset, service.latest_version(s, dataset)
+
+
+def _already_appended(ws: Workspace, dataset: Dataset | None, content_hash: str) -> int | None:
+    if dataset is None:
+        return None
+    with ws.session() as s:
+        for version in service.list_versions(s, dataset):
+            if version.params.get("chunk_hash") == content_hash:
+                return version.number
+    return None
+
+
+def ingest(ws: Workspace, spec: IngestSpec, progress: Progress | None = None) -> IngestResult:
+    """Ingest ``spec.source`` into dataset ``spec.dataset`` (see :class:`IngestSpec`)."""
+    dataset, latest = _check_target(ws, spec)
+    if spec.mode == "append" and latest is not None and latest.expired:
+        raise NotFound(tr("最新版本已过期", "the latest version was expired"))
+    stage_dir = ws.lake.staging_dir()
+    try:
+        staged = readers.stage(ws.engine, spec, stage_dir, progress)
+        if not staged.files:
+            raise InvalidInput(
+                tr("没有读到任何数据", "no data was read"), where=None, hint=staged.source
+            )
+        profiled = profile(ws.engine, staged.files)
+        params = spec.read_params(staged.resolved)
+        p_hash = params_hash(params)
+        size = sum(f.stat().st_size for f in staged.files)
+        if (
+            spec.mode == "replace"
+            and latest is not None
+            and (latest.content_hash == profiled.content_hash)
+        ):
+            return IngestResult(
+                spec.dataset,
+                latest.number,
+                False,
+                latest.rows,
+                latest.bytes,
+                staged.format,
+                notes=staged.notes,
+                message=tr(
+                    "内容与第 {n} 版相同，未创建新版本",
+                    "content identical to version {n}: no new version created",
+                    n=latest.number,
+                ),
+            )
+        if spec.mode == "append":
+            if latest is not None:
+                _check_append_schema(latest, profiled, spec)
+            earlier = _already_appended(ws, dataset, profiled.content_hash)
+            if earlier is not None:
+                assert latest is not None
+                return IngestResult(
+                    spec.dataset,
+                    latest.number,
+                    False,
+                    latest.rows,
+                    latest.bytes,
+                    staged.format,
+                    notes=staged.notes,
+                    message=tr(
+                        "这些数据已在第 {n} 版追加过，未创建新版本",
+                        "this content was already appended in version {n}: no new version",
+                        n=earlier,
+                    ),
+                )
+            params["chunk_hash"] = profiled.content_hash
+        return _commit(ws, spec, dataset, latest, staged, profiled, params, p_hash, size)
+    finally:
+        shutil.rmtree(stage_dir, ignore_errors=True)
+
+
+def _check_append_schema(latest: Version, profiled: Profiled, spec: IngestSpec) -> None:
+    drift = service.schema_drift(latest.schema, profiled.schema)
+    if drift:
+        parts = []
+        if drift.get("added"):
+            parts.append(tr("新增列 {c}", "added {c}", c=", ".join(drift["added"])))
+        if drift.get("removed"):
+            parts.append(tr("缺少列 {c}", "missing {c}", c=", ".join(drift["removed"])))
+        for r in drift.get("retyped", []):
+            parts.append(
+                tr(
+                    "列 {n} 类型 {a}→{b}",
+                    "{n} retyped {a}→{b}",
+                    n=r["name"],
+                    a=r["from"],
+                    b=r["to"],
+                )
+            )
+        raise InvalidInput(
+            tr(
+                "追加的数据与第 {v} 版结构不同: {d}",
+                "appended data differs in structure from version {v}: {d}",
+                v=latest.number,
+                d="; ".join(parts),
+            ),
+            hint=tr("结构变化请用 --mode replace", "use --mode replace for a new structure"),
+        )
+
+
+def _commit(
+    ws: Workspace,
+    spec: IngestSpec,
+    dataset: Dataset | None,
+    latest: Version | None,
+    staged: readers.Staged,
+    profiled: Profiled,
+    params: dict[str, Any],
+    p_hash: str,
+    size: int,
+) -> IngestResult:
+    import pyarrow.parquet as pq
+
+    ident = f"{Zone.raw.value}.{table_name(spec.dataset)}"
+    schema = pq.read_schema(staged.files[0])
+    if len(staged.files) > 1:
+        import pyarrow as pa
+
+        schema = pa.unify_schemas(
+            [pq.read_schema(f) for f in staged.files], promote_options="permissive"
+        )
+    commit = ws.lake.commit(
+        ident,
+        staged.files,
+        schema=schema,
+        mode=spec.mode if latest is not None else "replace",
+        expected_snapshot=latest.snapshot_id if latest is not None else None,
+        properties={"dizuo.dataset": spec.dataset, "dizuo.operation": spec.mode},
+    )
+    append = spec.mode == "append" and latest is not None
+    operation = "append" if append else "ingest"
+    if append:
+        # the version is the whole table: profile and hash all of its files, old and new
+        profiled = profile(ws.engine, [Path(f) for f in ws.lake.files(ident, commit.snapshot_id)])
+    with ws.session() as s:
+        ds = service.find_dataset(s, spec.dataset) if dataset is not None else None
+        if ds is None:
+            org = service.get_org(s, spec.org) if spec.org else None
+            meta = spec.meta.model_dump(exclude_none=True)
+            meta.setdefault(
+                "name", Path(staged.source).stem if "://" not in spec.source else spec.dataset
+            )
+            ds = service.create_dataset(s, spec.dataset, org, format=staged.format, **meta)
+        rows = profiled.rows
+        total_bytes = size + (latest.bytes if append and latest else 0)
+        version = service.record_version(
+            s,
+            ds,
+            service.NewVersion(
+                operation=operation,
+                params=params,
+                params_hash=p_hash,
+                rows=rows,
+                bytes=total_bytes,
+                schema=profiled.schema,
+                profiles=profiled.profiles,
+                content_hash=profiled.content_hash,
+                source=staged.source,
+                source_fingerprint=staged.fingerprint,
+                table_ident=commit.ident,
+                snapshot_id=commit.snapshot_id,
+                parents=[latest.id] if append and latest else [],
+            ),
+            created_by=ws.actor,
+        )
+        number, drift = version.number, version.drift
+    return IngestResult(
+        spec.dataset,
+        number,
+        True,
+        rows,
+        total_bytes,
+        staged.format,
+        drift=drift,
+        notes=staged.notes,
+        message=tr(
+            "已创建 {c}@{n}: {r} 行",
+            "created {c}@{n}: {r} rows",
+            c=spec.dataset,
+            n=number,
+            r=f"{rows:,}",
+        ),
+    )
