@@ -32,7 +32,7 @@ def estate(ws: Workspace, tmp_path: Path) -> Workspace:
             name="学生学籍信息",
             summary="全市中小学学生学籍",
             category="教育",
-            keywords=["学籍", "学生"],
+            keywords=["学籍", "学生", "义务教育"],
             update_cycle="每月",
             share_type="有条件共享",
             share_condition="仅用于教育统计",
@@ -74,7 +74,7 @@ def test_dataset_items_follow_gbt21063(estate: Workspace) -> None:
         assert ds.format == "CSV"
         assert ds.share_type == "有条件共享" and ds.share_condition == "仅用于教育统计"
         assert ds.open_type == "不予开放"
-        assert ds.keywords == ["学籍", "学生"]
+        assert ds.keywords == ["学籍", "学生", "义务教育"]
         version = service.get_version(s, ds)
         fields = service.version_fields(s, version)
         assert [f.name for f in fields] == ["姓名", "身份证号", "学校"]
@@ -139,7 +139,8 @@ def test_lineage_of_an_append(estate: Workspace, tmp_path: Path) -> None:
     ("query", "expected"),
     [
         ("学生", ["edu_students"]),  # a Chinese word inside a name
-        ("学籍", ["edu_students"]),  # a keyword
+        ("学籍", ["edu_students"]),
+        ("义务", ["edu_students"]),  # only in a keyword
         ("学生信息", ["edu_students"]),  # not a substring: found by its bigrams
         ("身份证号", ["edu_students"]),  # a field name
         ("diagnosis", ["health_visits"]),  # an English field name

@@ -7,6 +7,7 @@ lazily: the catalog database (SQLAlchemy), the lake (Iceberg tables) and the eng
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import secrets
 import tomllib
@@ -47,6 +48,11 @@ def redact_url(url: str) -> str:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
     except Exception:
         return "<database url>"
+
+
+def _json(value: object) -> str:
+    """JSON for catalog columns: Chinese stays readable (and searchable with LIKE)."""
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _write_config(path: Path, database_url: str | None) -> None:
@@ -149,7 +155,7 @@ class Workspace:
     def db(self) -> sa.Engine:
         url = self.database_url
         if url.startswith("sqlite"):
-            engine = sa.create_engine(url, connect_args={"timeout": 30})
+            engine = sa.create_engine(url, connect_args={"timeout": 30}, json_serializer=_json)
 
             @sa.event.listens_for(engine, "connect")
             def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -160,7 +166,7 @@ class Workspace:
                 cur.close()
 
             return engine
-        return sa.create_engine(url, pool_pre_ping=True)
+        return sa.create_engine(url, pool_pre_ping=True, json_serializer=_json)
 
     @cached_property
     def lake(self) -> Lake:

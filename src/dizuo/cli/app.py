@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 
 from dizuo.cli import catalog_cmds, lake_cmds
@@ -60,7 +59,7 @@ def root(
         set_lang(lang)
 
 
-@app.command()
+@app.command(help=tr("创建工作区", "Create a workspace"))
 def init(
     directory: Annotated[
         Path | None, typer.Argument(help=tr("工作区目录", "workspace folder"))
@@ -75,7 +74,7 @@ def init(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """创建工作区 / Create a workspace."""
+    """Create a workspace."""
     from dizuo.workspace import Workspace, redact_url
 
     ws = Workspace.init(directory or state.home, database_url=database_url)
@@ -95,7 +94,11 @@ def init(
     )
 
 
-@app.command()
+@app.command(
+    help=tr(
+        "导入文件或数据库表为数据集的新版本", "Ingest a file or database table as a new version"
+    )
+)
 def ingest(
     source: Annotated[
         str, typer.Argument(help=tr("文件路径或数据库 URL", "file path or database URL"))
@@ -170,7 +173,7 @@ def ingest(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """导入文件或数据库表为数据集的新版本 / Ingest a file or database table as a new version."""
+    """Ingest a file or database table as a new version."""
     from pydantic import ValidationError
 
     from dizuo.ingest import DatasetMeta, IngestSpec
@@ -251,7 +254,9 @@ def _with_progress(work, label: str, quiet: bool):  # type: ignore[no-untyped-de
         return work(lambda pct: bar.update(task, completed=pct))
 
 
-@app.command()
+@app.command(
+    help=tr("在数据湖上运行只读 SQL（运营方）", "Run read-only SQL over the lake (operators)")
+)
 def sql(
     query: Annotated[
         str,
@@ -267,7 +272,7 @@ def sql(
     ] = 100,
     as_json: JsonOpt = False,
 ) -> None:
-    """在数据湖上运行只读 SQL（运营方）/ Run read-only SQL over the lake (operators)."""
+    """Run read-only SQL over the lake (operators)."""
     from dizuo.lake.query import run_sql
 
     result = run_sql(state.workspace(), query, limit=limit)
@@ -278,12 +283,16 @@ def sql(
     console.print(tr("{n} 行", "{n} rows", n=result.num_rows))
 
 
-@app.command()
+@app.command(
+    help=tr(
+        "按名称、摘要、关键字和字段名检索数据集", "Find datasets by name, summary, keywords, fields"
+    )
+)
 def search(
     words: Annotated[list[str], typer.Argument(help=tr("检索词", "search words"))],
     as_json: JsonOpt = False,
 ) -> None:
-    """按名称、摘要、关键字和字段名检索数据集 / Find datasets by name, summary, keywords, fields."""
+    """Find datasets by name, summary, keywords, fields."""
     from dizuo.catalog.search import search as run_search
 
     ws = state.workspace()
@@ -322,7 +331,11 @@ def search(
     )
 
 
-@app.command()
+@app.command(
+    help=tr(
+        "导出目录（DCAT JSON-LD 或 GB/T 21063 目录表）", "Export the catalog (DCAT or GB/T 21063)"
+    )
+)
 def export(
     codes: Annotated[
         list[str] | None,
@@ -336,7 +349,7 @@ def export(
         ),
     ] = None,
 ) -> None:
-    """导出目录（DCAT JSON-LD 或 GB/T 21063 目录表）/ Export the catalog (DCAT or GB/T 21063)."""
+    """Export the catalog (DCAT JSON-LD or a GB/T 21063 table)."""
     from dizuo.catalog import export as ex
 
     if fmt not in ("dcat", "csv", "xlsx"):
@@ -362,24 +375,70 @@ def export(
         console.print(tr("已写入 {p}", "wrote {p}", p=out))
 
 
+@app.command(
+    help=tr(
+        "生成并导入模拟城市，运行各环节，显示导览", "Generate and ingest the demo city, then a tour"
+    )
+)
+def demo(
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home",
+            help=tr("演示工作区目录（默认 ./demo-city）", "demo workspace (default ./demo-city)"),
+        ),
+    ] = None,
+    scale: Annotated[
+        float, typer.Option("--scale", help=tr("数据规模倍数", "size multiplier"))
+    ] = 1.0,
+    seed: Annotated[int, typer.Option("--seed", help=tr("随机种子", "random seed"))] = 20221,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help=tr("导览后退出，不启动服务", "stop after the tour"))
+    ] = False,
+) -> None:
+    """Generate and ingest the demo city, then a tour."""
+    from dizuo.demo.tour import DEFAULT_HOME, run_demo, tour_text
+
+    if scale <= 0:
+        raise InvalidInput(tr("--scale 必须大于 0", "--scale must be above 0"))
+    target = (home or Path(DEFAULT_HOME)).resolve()
+    console.print(tr("演示工作区: {h}", "demo workspace: {h}", h=target))
+    run = run_demo(target, scale=scale, seed=seed, report=console.print)
+    console.print()
+    datasets_list_for(target)
+    console.print(tour_text(run))
+    timings = ", ".join(f"{k} {v:.1f}s" for k, v in run.seconds.items())
+    console.print(tr("用时: {t}", "timings: {t}", t=timings))
+    if not no_serve:
+        console.print(
+            tr(
+                "（数据服务 API 尚未包含在此版本中；导览结束。）",
+                "(the data service API is not part of this build yet; the tour ends here.)",
+            )
+        )
+
+
+def datasets_list_for(home: Path) -> None:
+    from dizuo.cli.catalog_cmds import datasets_list
+
+    state.home = home
+    datasets_list(as_json=False)
+
+
 def run(args: list[str]) -> int:
-    """Run the CLI; user errors become one red line and a non-zero exit code."""
+    """Run the CLI; user errors become one red line and a non-zero exit code.
+
+    Usage mistakes (unknown option, missing argument) are reported by Typer itself, with the
+    command's usage, and exit with code 2.
+    """
     command = typer.main.get_command(app)
     try:
-        command.main(args=args, prog_name="dizuo", standalone_mode=False)
+        command.main(args=args, prog_name="dizuo", standalone_mode=True)
         return 0
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except DizuoError as exc:
         err_console.print(f"[red]{tr('错误', 'error')}: {exc}[/red]", soft_wrap=True)
-        return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.exceptions.Abort:
-        err_console.print(tr("已中止", "aborted"))
-        return 130
-    except click.ClickException as exc:
-        err_console.print(
-            f"[red]{tr('错误', 'error')}: {exc.format_message()}[/red]", soft_wrap=True
-        )
         return exc.exit_code
     except KeyboardInterrupt:
         err_console.print(tr("已中断", "interrupted"))

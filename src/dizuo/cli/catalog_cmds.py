@@ -32,7 +32,7 @@ def split_ref(ref: str) -> tuple[str, int | None]:
     return code, int(number)
 
 
-@org_app.command("add")
+@org_app.command("add", help=tr("登记机构", "Register an organisation"))
 def org_add(
     code: Annotated[str, typer.Argument(help=tr("机构代码", "organisation code"))],
     name: Annotated[str, typer.Argument(help=tr("机构名称，如 市教育局", "name, e.g. 市教育局"))],
@@ -41,7 +41,7 @@ def org_add(
     ] = "provider",
     as_json: JsonOpt = False,
 ) -> None:
-    """登记机构 / Register an organisation."""
+    """Register an organisation."""
     ws = state.workspace()
     with ws.session() as s:
         org = service.add_org(s, code, name, kind)
@@ -52,9 +52,9 @@ def org_add(
         console.print(tr("已登记 {c} {n}", "registered {c} {n}", c=code, n=name))
 
 
-@org_app.command("list")
+@org_app.command("list", help=tr("列出机构", "List organisations"))
 def org_list(as_json: JsonOpt = False) -> None:
-    """列出机构 / List organisations."""
+    """List organisations."""
     ws = state.workspace()
     with ws.session() as s:
         rows = [{"code": o.code, "name": o.name, "kind": o.kind} for o in service.list_orgs(s)]
@@ -86,9 +86,9 @@ def _dataset_summary(dataset: Any, version: Any) -> dict[str, Any]:
     }
 
 
-@datasets_app.command("list")
+@datasets_app.command("list", help=tr("列出数据集", "List datasets"))
 def datasets_list(as_json: JsonOpt = False) -> None:
-    """列出数据集 / List datasets."""
+    """List datasets."""
     ws = state.workspace()
     with ws.session() as s:
         rows = [_dataset_summary(d, v) for d, v in service.list_datasets(s)]
@@ -123,14 +123,16 @@ def datasets_list(as_json: JsonOpt = False) -> None:
     )
 
 
-@datasets_app.command("show")
+@datasets_app.command(
+    "show", help=tr("显示数据集的目录信息和字段", "Show a dataset's metadata and fields")
+)
 def datasets_show(
     ref: Annotated[
         str, typer.Argument(help=tr("数据集代码，或 code@N", "dataset code, or code@N"))
     ],
     as_json: JsonOpt = False,
 ) -> None:
-    """显示数据集的目录信息和字段 / Show a dataset's metadata and fields."""
+    """Show a dataset's metadata and fields."""
     code, number = split_ref(ref)
     ws = state.workspace()
     with ws.session() as s:
@@ -219,7 +221,9 @@ def _top(profile: dict[str, Any]) -> str:
     return ", ".join(f"{t['value']}({t['count']})" for t in profile.get("top", [])[:5])
 
 
-@datasets_app.command("update")
+@datasets_app.command(
+    "update", help=tr("修改数据集的目录信息", "Edit a dataset's catalog metadata")
+)
 def datasets_update(
     code: Annotated[str, typer.Argument(help=tr("数据集代码", "dataset code"))],
     name: Annotated[str | None, typer.Option("--name")] = None,
@@ -236,7 +240,7 @@ def datasets_update(
     published_on: Annotated[str | None, typer.Option("--published", help="YYYY-MM-DD")] = None,
     keywords: Annotated[str | None, typer.Option("--keywords")] = None,
 ) -> None:
-    """修改数据集的目录信息 / Edit a dataset's catalog metadata."""
+    """Edit a dataset's catalog metadata."""
     from datetime import date
 
     published = None

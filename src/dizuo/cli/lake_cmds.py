@@ -15,7 +15,10 @@ from dizuo.i18n import tr
 lake_app = typer.Typer(help=tr("数据湖维护", "Lake maintenance"), no_args_is_help=True)
 
 
-@lake_app.command("expire")
+@lake_app.command(
+    "expire",
+    help=tr("过期旧版本并删除其数据文件", "Expire old versions and delete their data files"),
+)
 def expire(
     dataset: Annotated[
         str | None, typer.Option("--dataset", "-d", help=tr("只处理该数据集", "only this dataset"))
@@ -35,7 +38,7 @@ def expire(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help=tr("输出 JSON", "print JSON"))] = False,
 ) -> None:
-    """过期旧版本并删除其数据文件 / Expire old versions and delete their data files."""
+    """Expire old versions and delete their data files."""
     from dizuo.lake.maintenance import expire_versions
 
     if keep < 1:

@@ -14,6 +14,9 @@ from rich.table import Table
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
+for _c in (console, err_console):
+    if not _c.is_terminal:
+        _c.width = 160  # piped or logged: do not fold tables and messages at 80 columns
 
 
 def _default(value: Any) -> Any:

@@ -1,0 +1,1 @@
+"""The demo city: a seeded synthetic public-data estate and ``dizuo demo``."""
