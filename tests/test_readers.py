@@ -211,3 +211,13 @@ def test_postgres_database_source(sqlite_ws: Workspace, pg_schema_url: str) -> N
     assert result.rows == 1000
     got = run_sql(sqlite_ws, "select sum(fee) as s from visits").column("s")[0].as_py()
     assert float(got) == pytest.approx(sum(i * 0.5 for i in range(1, 1001)))
+
+
+def test_gbk_whose_first_bytes_look_like_utf8(sqlite_ws: Workspace, tmp_path: Path) -> None:
+    """学 is D1 A7 in GBK, which is also a valid two-byte UTF-8 sequence: still GBK."""
+    text = "学校名称,学段,区县\n成都市第七中学,高中,武侯区\n成都石室中学,高中,青羊区\n"
+    load(sqlite_ws, write(tmp_path / "s.csv", text, "gbk"), "s")
+    assert table(sqlite_ws, "s").column("学校名称").to_pylist() == [
+        "成都市第七中学",
+        "成都石室中学",
+    ]

@@ -222,9 +222,10 @@ def ingest(
         print_json(result.__dict__)
         return
     for note in result.notes:
-        err_console.print(f"[yellow]{note}[/yellow]")
+        err_console.print(note, style="yellow")
     console.print(
-        ("[green]✓[/green] " if result.created else "[yellow]=[/yellow] ") + result.message
+        ("✓ " if result.created else "= ") + result.message,
+        style="green" if result.created else "yellow",
     )
     if result.drift:
         console.print(
@@ -438,7 +439,7 @@ def run(args: list[str]) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except DizuoError as exc:
-        err_console.print(f"[red]{tr('错误', 'error')}: {exc}[/red]", soft_wrap=True)
+        err_console.print(f"{tr('错误', 'error')}: {exc}", style="red", soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
         err_console.print(tr("已中断", "interrupted"))

@@ -164,7 +164,7 @@ def datasets_show(
     if as_json:
         print_json(data)
         return
-    console.print(f"[bold]{data['name']}[/bold]  ({data['code']})")
+    console.print(f"{data['name']}  ({data['code']})", style="bold")
     labels = [
         (tr("提供方", "provider"), data["provider_name"]),
         (tr("摘要", "summary"), data["summary"]),
@@ -367,7 +367,7 @@ def lineage(
         print_json(data)
         return
     console.print(
-        f"[bold]{code}@{me['version']}[/bold] ← {me['operation']} "
+        f"{code}@{me['version']} ← {me['operation']} "
         f"{tr('由', 'by')} {me['created_by']} {me['created_at']}  "
         f"{tr('来源', 'source')}: {me['source']}"
     )

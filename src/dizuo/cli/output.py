@@ -12,8 +12,9 @@ from uuid import UUID
 from rich.console import Console
 from rich.table import Table
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# markup=False: file names, column names and messages are printed as they are ("[初稿]" stays)
+console = Console(highlight=False, markup=False)
+err_console = Console(stderr=True, highlight=False, markup=False)
 for _c in (console, err_console):
     if not _c.is_terminal:
         _c.width = 160  # piped or logged: do not fold tables and messages at 80 columns

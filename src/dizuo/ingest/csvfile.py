@@ -95,12 +95,32 @@ def sniff_dialect(
     return best, scores[best][2]
 
 
-def read_header(sample: str, delimiter: str) -> list[str]:
+def read_header(sample: str, delimiter: str) -> tuple[list[str], int]:
+    """The first record with any non-blank field, and the physical line it starts on."""
     reader = csv.reader(io.StringIO(sample), delimiter=delimiter, quotechar='"', strict=False)
+    start = 1
     for record in reader:
-        if record:
-            return [name.strip().lstrip("\ufeff") for name in record]
-    return []
+        if any(field.strip() for field in record):
+            return [name.strip().lstrip("\ufeff") for name in record], start
+        start = reader.line_num + 1
+    return [], start
+
+
+def check_quotes(sample: str, delimiter: str, *, complete: bool, path: Path) -> None:
+    """A quoted field still open at the end of the whole file is a truncated file."""
+    if not complete:
+        return  # the sample may end inside a quoted field; DuckDB checks the rest
+    reader = csv.reader(io.StringIO(sample), delimiter=delimiter, quotechar='"', strict=True)
+    start = 1
+    try:
+        for _record in reader:
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            raise InvalidInput(
+                tr("引号未闭合（文件可能被截断）", "unterminated quote (is the file truncated?)"),
+                where=Location(file=str(path), line=start),
+            ) from None
 
 
 def check_names(names: list[str], path: Path, *, dedupe: bool) -> list[str]:
@@ -211,10 +231,32 @@ def widen_from_error(message: str, dialect: Dialect) -> str | None:
     return None
 
 
-def explain_error(message: str, path: Path, encoding: str) -> InvalidInput:
+def physical_line(path: Path, encoding: str, delimiter: str, record: int) -> int | None:
+    """The physical line on which the 0-based ``record`` (header = 0, blank lines not
+    counted) starts in the original file — quoted fields may span lines. Used on the error
+    path only; files over 2 GB are not scanned."""
+    if path.stat().st_size > 2 << 30:
+        return None
+    with path.open(encoding=encoding, errors="replace", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter, quotechar='"', strict=False)
+        start, index = 1, 0
+        for row in reader:
+            if any(field.strip() for field in row):
+                if index == record:
+                    return start
+                index += 1
+            start = reader.line_num + 1
+    return start
+
+
+def duck_record(message: str) -> int | None:
+    """The 0-based record (header = 0) DuckDB names in a CSV error, if it names one."""
+    found = _DUCK_LINE.search(message)
+    return int(found.group(1)) - 1 if found else None
+
+
+def explain_error(message: str, path: Path, encoding: str, line: int | None = None) -> InvalidInput:
     """Turn a DuckDB CSV error into one line that names the file and line, without values."""
-    line_match = _DUCK_LINE.search(message)
-    line = int(line_match.group(1)) if line_match else None
     where = Location(file=str(path), line=line)
     if "Invalid unicode" in message:
         return InvalidInput(

@@ -18,8 +18,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from dizuo.engine.duckdb import DuckDBEngine, sql_literal
-from dizuo.errors import InvalidInput, Location, NotFound, Unavailable
+from dizuo.engine.duckdb import DuckDBEngine, quote_ident, sql_literal
+from dizuo.errors import DizuoError, InvalidInput, Location, NotFound, Unavailable
 from dizuo.i18n import tr
 from dizuo.ingest import csvfile, text
 from dizuo.ingest.spec import IngestSpec
@@ -159,14 +159,28 @@ def stage_csv(
         suffix=suffix,
         path=path,
     )
-    raw_header = csvfile.read_header(detected.sample, delimiter)
+    raw_header, header_line = csvfile.read_header(detected.sample, delimiter)
+    if not raw_header:
+        raise InvalidInput(
+            tr("文件为空，没有表头", "the file is empty: no header row"),
+            where=Location(file=str(path)),
+        )
+    csvfile.check_quotes(detected.sample, delimiter, complete=detected.complete, path=path)
     if not spec.header:
         raw_header = [f"column_{i + 1}" for i in range(len(raw_header))]
     header = csvfile.check_names(raw_header, path, dedupe=spec.dedupe_columns)
     csvfile.check_widths(widths, len(header), path)
-    if spec.header and len(widths) <= 1 and detected.complete:
-        pass  # a header-only file is valid: zero rows
     encoding = detected.encoding
+
+    def explain(message: str) -> InvalidInput:
+        record = csvfile.duck_record(message)
+        line = None
+        if record is not None:
+            # DuckDB counts records of the file it read; map back to the user's file
+            record -= 0 if spec.header else 1
+            line = csvfile.physical_line(path, encoding, delimiter, max(record, 0))
+        return csvfile.explain_error(message, path, encoding, line)
+
     notes: list[str] = []
     utf8_path = path
     if encoding not in ("utf-8", "utf-8-sig"):
@@ -176,12 +190,12 @@ def stage_csv(
     if not spec.header:
         # DuckDB must not take the first record as names: write a header line in front.
         utf8_path = _with_header(utf8_path, out, header, delimiter)
-    elif header != raw_header:
+    elif header != raw_header or header_line > 1:
         utf8_path = _replace_header(utf8_path, out, header, delimiter)
     try:
         dialect.types = csvfile.sniff_types(engine, utf8_path, dialect)
     except duckdb.Error as exc:
-        raise csvfile.explain_error(str(exc), path, encoding) from None
+        raise explain(str(exc)) from None
     data_dir = out / "data"
     for _ in range(MAX_WIDEN_RETRIES):
         try:
@@ -196,7 +210,7 @@ def stage_csv(
                 return _retry_as(engine, spec, path, out, fmt, progress, "gb18030")
             widened = csvfile.widen_from_error(message, dialect)
             if widened is None:
-                raise csvfile.explain_error(message, path, encoding) from None
+                raise explain(message) from None
             notes.append(
                 tr(
                     "列 {c!r} 含非数字值，按文本保存",
@@ -269,7 +283,7 @@ def _replace_header(source: Path, out: Path, header: list[str], delimiter: str) 
     target = out / "source.renamed.csv"
     with target.open("wb") as dst, source.open("rb") as src:
         first = src.readline()
-        while first.strip() == b"":
+        while first and first.strip() == b"":
             first = src.readline()
         dst.write(_header_line(header, delimiter))
         shutil.copyfileobj(src, dst, 8 << 20)
@@ -364,7 +378,9 @@ def stage_excel(engine: DuckDBEngine, spec: IngestSpec, path: Path, out: Path) -
     engine.register_arrow("__dizuo_excel", table)
     try:
         engine.copy_to_parquet(
-            "SELECT * FROM __dizuo_excel", data_dir / "part-0.parquet", per_thread=False
+            lake_select(engine, "SELECT * FROM __dizuo_excel"),
+            data_dir / "part-0.parquet",
+            per_thread=False,
         )
     finally:
         engine.con.unregister("__dizuo_excel")
@@ -394,23 +410,100 @@ def stage_json(
     data_dir = out / "data"
     select = f"SELECT * FROM read_json({sql_literal(str(source))}, format='auto')"
     try:
+        select = lake_select(engine, select)
         engine.copy_to_parquet(select, data_dir, per_thread=True, progress=progress)
     except duckdb.Error as exc:
         raise _json_error(str(exc), path) from None
     if source != path:
         source.unlink(missing_ok=True)
-    return Staged(_parquet_files(data_dir), str(path), "", "JSON", {"encoding": detected.encoding})
+    files = _parquet_files(data_dir)
+    if sum(pq.read_metadata(f).num_rows for f in files) == 0:
+        raise InvalidInput(
+            tr(
+                "JSON 中没有记录（需要对象数组或每行一个对象）",
+                "the JSON holds no records (expected an array of objects, or one object a line)",
+            ),
+            where=Location(file=str(path)),
+        )
+    return Staged(files, str(path), "", "JSON", {"encoding": detected.encoding})
 
 
 def _json_error(message: str, path: Path) -> InvalidInput:
     import re
 
-    line = re.search(r"line (\d+)", message)
+    found = re.search(r"line (\d+)", message)
+    line = None
+    if found:
+        # DuckDB may name the line after a record cut at the end of the file
+        line = min(int(found.group(1)), _count_lines(path))
     first = re.sub(r"^[A-Za-z ]*Error: ", "", message.splitlines()[0])
+    first = re.sub(r' in file "[^"]*"', "", first)
+    first = re.sub(r",? ?in line \d+", "", first)
     return InvalidInput(
         tr("无法读取 JSON: {m}", "cannot read the JSON: {m}", m=first),
-        where=Location(file=str(path), line=int(line.group(1)) if line else None),
+        where=Location(file=str(path), line=line),
     )
+
+
+def _count_lines(path: Path) -> int:
+    """Lines in a file, counting a last line without a newline (error path only)."""
+    count, last = 0, b"\n"
+    with path.open("rb") as fh:
+        while chunk := fh.read(8 << 20):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (0 if last == b"\n" else 1)
+
+
+# Types Iceberg (and so the lake) cannot hold, and what they are stored as instead.
+_LAKE_CASTS = {
+    "JSON": "VARCHAR",
+    "HUGEINT": "DECIMAL(38,0)",
+    "UHUGEINT": "DECIMAL(38,0)",
+    "UBIGINT": "DECIMAL(20,0)",
+    "UINTEGER": "BIGINT",
+    "USMALLINT": "INTEGER",
+    "UTINYINT": "SMALLINT",
+    "INTERVAL": "VARCHAR",
+    "BIT": "VARCHAR",
+    "BIGNUM": "VARCHAR",
+    "VARINT": "VARCHAR",
+    "UUID": "VARCHAR",
+    "TIME WITH TIME ZONE": "VARCHAR",
+    "TIMESTAMP_NS": "TIMESTAMP",
+}
+_LAKE_UNSAFE_IN_NESTED = ("JSON", "HUGEINT", "UBIGINT", "INTERVAL", "UNION", "MAP", "BIT")
+
+
+def lake_select(engine: DuckDBEngine, select_sql: str, names: list[str] | None = None) -> str:
+    """Wrap ``select_sql`` so every column has a type the lake can store, named ``names``.
+
+    ``names`` (by position) replaces the engine's own column names, e.g. to apply the same
+    duplicate-name rule to every reader.
+    """
+    described = engine.rows(f"DESCRIBE {select_sql}")
+    exprs, changed = [], False
+    for i, row in enumerate(described):
+        name, duck_type = str(row[0]), str(row[1])
+        target = names[i] if names is not None else name
+        expr = quote_ident(name)
+        cast = _LAKE_CASTS.get(duck_type)
+        if cast is None and duck_type.startswith(("ENUM", "UNION")):
+            cast = "VARCHAR"
+        if (
+            cast is None
+            and ("(" in duck_type or duck_type.endswith("]"))
+            and any(token in duck_type for token in _LAKE_UNSAFE_IN_NESTED)
+        ):
+            cast = "VARCHAR"
+        if cast is not None:
+            expr, changed = f"CAST({expr} AS {cast})", True
+        if target != name:
+            changed = True
+        exprs.append(f"{expr} AS {quote_ident(target)}")
+    if not changed:
+        return select_sql
+    return f"SELECT {', '.join(exprs)} FROM ({select_sql})"
 
 
 # -- Parquet -----------------------------------------------------------------------------
@@ -426,10 +519,11 @@ def stage_parquet(
             tr("不是有效的 Parquet 文件: {r}", "not a valid Parquet file: {r}", r=exc),
             where=Location(file=str(path)),
         ) from None
+    names = csvfile.check_names(pq.read_schema(path).names, path, dedupe=spec.dedupe_columns)
     data_dir = out / "data"
     try:
         engine.copy_to_parquet(
-            f"SELECT * FROM read_parquet({sql_literal(str(path))})",
+            lake_select(engine, f"SELECT * FROM read_parquet({sql_literal(str(path))})", names),
             data_dir,
             per_thread=True,
             progress=progress,
@@ -461,14 +555,25 @@ def stage_sql(engine: DuckDBEngine, spec: IngestSpec, out: Path) -> Staged:
             where=Location(file=shown),
         )
     try:
+        parsed = sa.engine.make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            if not Path(parsed.database).is_file():  # SQLite would create an empty file
+                raise NotFound(
+                    tr("SQLite 数据库文件不存在", "no such SQLite database file"),
+                    where=Location(file=shown),
+                )
         db = sa.create_engine(url)
+    except DizuoError:
+        raise
     except Exception as exc:
         raise InvalidInput(
             tr("无效的数据库地址: {e}", "invalid database URL: {e}", e=exc),
             where=Location(file=shown),
         ) from None
     if spec.table:
-        statement: sa.Executable = sa.select(sa.text("*")).select_from(sa.table(spec.table))
+        schema_name, _, table_name = spec.table.rpartition(".")
+        source_table = sa.table(table_name, schema=schema_name or None)
+        statement: sa.Executable = sa.select(sa.text("*")).select_from(source_table)
         what = spec.table
     else:
         statement = sa.text(spec.query or "")
@@ -477,7 +582,20 @@ def stage_sql(engine: DuckDBEngine, spec: IngestSpec, out: Path) -> Staged:
     parts.mkdir(parents=True)
     n = 0
     try:
-        with db.connect() as conn:
+        conn = db.connect()
+    except sa.exc.SQLAlchemyError as exc:
+        db.dispose()
+        raise Unavailable(
+            tr(
+                "无法连接数据库 {u}: {e}",
+                "cannot reach the database {u}: {e}",
+                u=shown,
+                e=_first_line(exc),
+            )
+        ) from None
+    names: list[str] = []
+    try:
+        with conn:
             result = conn.execution_options(stream_results=True, yield_per=SQL_BATCH_ROWS).execute(
                 statement
             )
@@ -492,17 +610,8 @@ def stage_sql(engine: DuckDBEngine, spec: IngestSpec, out: Path) -> Staged:
                     pa.table([pa.array([], pa.string()) for _ in names], names=names),
                     parts / "part-000000.parquet",
                 )
-    except sa.exc.OperationalError as exc:
-        raise Unavailable(
-            tr(
-                "无法连接数据库 {u}: {e}",
-                "cannot reach the database {u}: {e}",
-                u=shown,
-                e=str(exc.orig).strip().splitlines()[0] if exc.orig else exc,
-            )
-        ) from None
     except sa.exc.SQLAlchemyError as exc:
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        detail = _first_line(exc)
         raise InvalidInput(
             tr(
                 "数据库读取失败（{w}）: {e}",
@@ -514,9 +623,13 @@ def stage_sql(engine: DuckDBEngine, spec: IngestSpec, out: Path) -> Staged:
         ) from None
     finally:
         db.dispose()
+    final_names = csvfile.check_names(names, Path(shown), dedupe=spec.dedupe_columns)
     data_dir = out / "data"
+    parts_glob = sql_literal(str(parts / "*.parquet"))
     engine.copy_to_parquet(
-        f"SELECT * FROM read_parquet({sql_literal(str(parts / '*.parquet'))}, union_by_name=true)",
+        lake_select(
+            engine, f"SELECT * FROM read_parquet({parts_glob}, union_by_name=true)", final_names
+        ),
         data_dir,
         per_thread=True,
     )
@@ -527,6 +640,13 @@ def stage_sql(engine: DuckDBEngine, spec: IngestSpec, out: Path) -> Staged:
         "sql:" + hashlib.sha256(f"{shown}\n{spec.table or spec.query}".encode()).hexdigest()
     )
     return Staged(_parquet_files(data_dir), shown, fingerprint, "数据库", {"source": what})
+
+
+def _first_line(exc: sa.exc.SQLAlchemyError) -> str:
+    """The driver's own message, first line only (no SQL, no parameters)."""
+    orig = getattr(exc, "orig", None)
+    text_ = str(orig if orig is not None else exc).strip()
+    return text_.splitlines()[0] if text_ else type(exc).__name__
 
 
 def _to_arrow(values: tuple[Any, ...]) -> pa.Array:

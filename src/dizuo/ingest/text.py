@@ -8,6 +8,7 @@ which dizuo cannot rely on. So a GBK or GB18030 file is transcoded to UTF-8 in l
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -71,7 +72,11 @@ def detect(path: Path, encoding: str | None = None) -> Detected:
     raw = raw[:SAMPLE_BYTES]
     ascii_only = raw.isascii()
     if encoding:
-        enc = normalise_encoding(encoding)
+        try:
+            enc = normalise_encoding(encoding)
+        except InvalidInput as exc:
+            exc.where = Location(file=str(path))
+            raise
         if enc == "utf-8" and raw.startswith(codecs.BOM_UTF8):
             enc = "utf-8-sig"
         text = _decode_prefix(raw, enc, complete)
@@ -88,10 +93,45 @@ def detect(path: Path, encoding: str | None = None) -> Detected:
         text = _decode_prefix(raw, enc, complete)
         if text is not None:
             return Detected(enc, text.lstrip("\ufeff"), ascii_only, complete)
-    _raise_decode_error(path, candidates[-1], raw)
+        if enc == "utf-8":
+            _refuse_mixed_utf8(path, raw)
+    _raise_decode_error(path, candidates[-1], raw, label="UTF-8 / GBK / GB18030")
 
 
-def _raise_decode_error(path: Path, encoding: str, raw: bytes) -> NoReturn:
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _refuse_mixed_utf8(path: Path, raw: bytes) -> None:
+    """UTF-8 text with a stretch of other bytes is mixed, not GBK.
+
+    Chinese in UTF-8 often happens to decode as GBK too (as mojibake), so falling back to GBK
+    would silently garble the file. Real GBK text fails UTF-8 within its first few Chinese
+    characters (a GBK pair is sometimes a valid two-byte UTF-8 sequence, rarely a run of
+    three-byte CJK ones); if whole lines with Chinese characters decoded as UTF-8 before the
+    first bad byte, the file mixes encodings and the bad line is reported.
+    """
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        last_newline = raw.rfind(b"\n", 0, exc.start)
+        complete_lines = raw[: last_newline + 1].decode("utf-8", errors="ignore")
+        if len(_CJK.findall(complete_lines)) >= 4:
+            raise InvalidInput(
+                tr(
+                    "该行不是有效的 UTF-8 文本（文件前面是 UTF-8）",
+                    "this line is not valid UTF-8 text (the lines before it are UTF-8)",
+                ),
+                where=Location(file=str(path), line=raw.count(b"\n", 0, exc.start) + 1),
+                hint=tr(
+                    "文件可能混用了多种编码；请修正文件或用 --encoding 指定",
+                    "the file may mix encodings; fix it or pass --encoding",
+                ),
+            ) from None
+
+
+def _raise_decode_error(
+    path: Path, encoding: str, raw: bytes, label: str | None = None
+) -> NoReturn:
     try:
         raw.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -100,7 +140,7 @@ def _raise_decode_error(path: Path, encoding: str, raw: bytes) -> NoReturn:
             tr(
                 "无法按 {enc} 解码（字节偏移 {off}）",
                 "bytes cannot be decoded as {enc} (byte offset {off})",
-                enc=encoding,
+                enc=label or encoding,
                 off=exc.start,
             ),
             where=Location(file=str(path), line=line),

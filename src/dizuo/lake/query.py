@@ -8,6 +8,7 @@ DuckDB connection that can read nothing but the lake's files and whose configura
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import duckdb
@@ -41,13 +42,15 @@ def _bad_sql(exc: Exception) -> InvalidInput:
     errors = getattr(exc, "errors", None)
     if errors:
         first = errors[0]
+        description = re.sub(r"\s*(for|but got) <.*$", "", str(first.get("description", "")))
         return InvalidInput(
             tr(
-                "SQL 有误（第 {l} 行第 {c} 列）: {m}",
-                "bad SQL (line {l}, column {c}): {m}",
+                "SQL 有误（第 {l} 行第 {c} 列，{h!r} 附近）: {m}",
+                "bad SQL (line {l}, column {c}, near {h!r}): {m}",
                 l=first.get("line"),
                 c=first.get("col"),
-                m=first.get("description"),
+                h=first.get("highlight", ""),
+                m=description,
             )
         )
     return InvalidInput(tr("SQL 有误: {m}", "bad SQL: {m}", m=str(exc).splitlines()[0]))
@@ -118,21 +121,31 @@ def parse_query(sql: str) -> tuple[exp.Query, list[TableRef]]:
     return tree, list(refs.values())
 
 
+def version_select(files: list[str], schema: list[dict[str, str]]) -> str:
+    """SELECT of exactly a version's columns over its files (an empty version has none)."""
+    if not files:
+        columns = ", ".join(
+            f"CAST(NULL AS {c['type']}) AS {quote_ident(c['name'])}" for c in schema
+        )
+        return f"SELECT {columns} WHERE false"
+    columns = ", ".join(quote_ident(c["name"]) for c in schema)
+    return f"SELECT {columns} FROM read_parquet({sql_list(files)}, union_by_name = true)"
+
+
 def run_sql(ws: Workspace, sql: str, limit: int | None = None) -> pa.Table:
     """Run an operator's query over the lake and return the result."""
     tree, refs = parse_query(sql)
-    views: list[tuple[str, list[str]]] = []
+    views: list[tuple[str, str]] = []
     with ws.session() as s:
         for ref in refs:
             dataset = service.get_dataset(s, ref.code)
             version = service.get_version(s, dataset, ref.number)
-            views.append((ref.view_name, ws.lake.files(version.table_ident, version.snapshot_id)))
+            files = ws.lake.files(version.table_ident, version.snapshot_id)
+            views.append((ref.view_name, version_select(files, version.schema)))
     con = duckdb.connect(config={"memory_limit": ws.settings.memory_limit})
     try:
-        for name, files in views:
-            if files:
-                source = f"read_parquet({sql_list(files)}, union_by_name = true)"
-                con.execute(f"CREATE VIEW {quote_ident(name)} AS SELECT * FROM {source}")
+        for name, select in views:
+            con.execute(f"CREATE VIEW {quote_ident(name)} AS {select}")
         lake_dir = str(ws.lake_path.resolve()) + "/"
         con.execute(f"SET allowed_directories = [{sql_literal(lake_dir)}]")
         con.execute("SET enable_external_access = false")
