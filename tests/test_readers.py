@@ -134,6 +134,7 @@ def test_excel_xlsx_sheet_choice(sqlite_ws: Workspace, tmp_path: Path) -> None:
     assert result.rows == 2 and result.format == "XLSX"
     got = table(sqlite_ws, "x")
     assert got.column("身份证号").to_pylist() == ["11010119900307123X", "110101199003071234"]
+    assert schema(sqlite_ws, "x")["年龄"] == "BIGINT"  # whole Excel numbers are integers
     load(sqlite_ws, tmp_path / "s.xlsx", "y", sheet="2")
     assert table(sqlite_ws, "y").num_rows == 2
     first_sheet = load(sqlite_ws, tmp_path / "s.xlsx", "z")

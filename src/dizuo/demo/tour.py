@@ -117,7 +117,7 @@ def run_demo(
             result = ingest(ws, spec_for(manifest, item))
             run.results.append(result)
             mark = "✓" if result.created else "="
-            say(f"  {mark} {item.code:<24} {result.rows:>10,}  {result.message}")
+            say(f"  {mark} {item.code:<28} {result.rows:>10,}  {result.message}")
         run.seconds["ingest"] = time.perf_counter() - started
         for name, stage in STAGES:
             started = time.perf_counter()

@@ -389,10 +389,20 @@ def stage_excel(engine: DuckDBEngine, spec: IngestSpec, path: Path, out: Path) -
 
 
 def _drop_null_type(table: pa.Table) -> pa.Table:
-    """Columns with no values at all get a text type (Parquet and Iceberg have no null type)."""
+    """Columns with no values at all get a text type (Parquet and Iceberg have no null type);
+    number columns whose values are all whole become integers (Excel stores every number as a
+    float: a year 2024 should not come back as 2024.0)."""
+    import pyarrow.compute as pc
+
     for i, f in enumerate(table.schema):
+        column = table.column(i)
         if pa.types.is_null(f.type):
             table = table.set_column(i, f.name, pa.nulls(table.num_rows, pa.string()))
+        elif pa.types.is_floating(f.type) and column.null_count < len(column):
+            whole = pc.all(pc.equal(pc.floor(column), column)).as_py()
+            small = pc.max(pc.abs(column)).as_py() < 2**53
+            if whole and small:
+                table = table.set_column(i, f.name, pc.cast(column, pa.int64()))
     return table
 
 

@@ -1,0 +1,48 @@
+"""`dizuo demo`: the city generated, ingested and listed, as `make run` does it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from dizuo.demo.manifest import CityManifest
+
+
+def dizuo(*args: str, home: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, DIZUO_LANG="en")
+    if home is not None:
+        env["DIZUO_HOME"] = str(home)
+    return subprocess.run(
+        [sys.executable, "-m", "dizuo.cli.main", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_demo_then_datasets_list(tmp_path: Path) -> None:
+    home = tmp_path / "demo"
+    run = dizuo("demo", "--home", str(home), "--no-serve")
+    assert run.returncode == 0, run.stderr
+    assert "Try these" in run.stdout and f"DIZUO_HOME={home}" in run.stdout
+    manifest = CityManifest.read(next((home / "city").iterdir()))
+    listed = dizuo("datasets", "list", "--json", home=home)
+    assert listed.returncode == 0, listed.stderr
+    rows = {d["code"]: d for d in json.loads(listed.stdout)}
+    assert set(rows) == {d.code for d in manifest.datasets}
+    for item in manifest.datasets:
+        assert rows[item.code]["rows"] == item.rows, item.code
+        assert rows[item.code]["name"] == item.name
+        assert rows[item.code]["version"] == 1
+    # a second run finds everything unchanged: no new versions
+    again = dizuo("demo", "--home", str(home), "--no-serve")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count("no new version") == len(manifest.datasets)
+    sql = dizuo(
+        "sql", f"select count(*) as n from {manifest.datasets[0].code}", "--json", home=home
+    )
+    assert json.loads(sql.stdout) == [{"n": manifest.datasets[0].rows}]
