@@ -51,15 +51,19 @@ def test_identical_content_creates_no_version(ws: Workspace, tmp_path: Path) -> 
     again = load(ws, tmp_path / "a.csv", "t")
     assert not again.created and again.version == 1
     assert "identical to version 1" in again.message
-    # the same rows in another order, re-encoded as GBK: still the same content
+    # identity is the source's bytes and the options it was read with
+    write(tmp_path / "copy.csv", "id,v\n1,a\n2,b\n")
+    assert not load(ws, tmp_path / "copy.csv", "t").created  # another name, same bytes
     write(tmp_path / "b.csv", "id,v\n2,b\n1,a\n", "gbk")
+    changed = load(ws, tmp_path / "b.csv", "t")
+    assert changed.created and changed.version == 2
     assert not load(ws, tmp_path / "b.csv", "t").created
     # the same chunk appended twice is refused the second time
     write(tmp_path / "c.csv", "id,v\n3,c\n")
     assert load(ws, tmp_path / "c.csv", "t", mode="append").created
     repeat = load(ws, tmp_path / "c.csv", "t", mode="append")
-    assert not repeat.created and "already appended in version 2" in repeat.message
-    assert version_count(ws, "t") == 2
+    assert not repeat.created and "already appended in version 3" in repeat.message
+    assert version_count(ws, "t") == 3
 
 
 def test_append_with_another_structure_is_refused(ws: Workspace, tmp_path: Path) -> None:

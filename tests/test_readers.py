@@ -111,7 +111,7 @@ def test_profile_hides_rare_values_and_text_extremes(sqlite_ws: Workspace, tmp_p
     with sqlite_ws.session() as s:
         fields = service.version_fields(s, service.get_version(s, service.get_dataset(s, "p")))
     name, sex = fields
-    assert "min" not in name.profile and name.profile["max_length"] == "6"
+    assert "min" not in name.profile and name.profile["max_length"] == 6
     assert "top" not in name.profile  # 40 distinct names: no top values
     assert {t["value"] for t in sex.profile["top"]} == {"男", "女"}
     assert name.profile["distinct_approx"] >= 35
@@ -222,3 +222,35 @@ def test_gbk_whose_first_bytes_look_like_utf8(sqlite_ws: Workspace, tmp_path: Pa
         "成都市第七中学",
         "成都石室中学",
     ]
+
+
+def test_profile_of_a_large_table_without_a_second_scan(
+    sqlite_ws: Workspace, tmp_path: Path
+) -> None:
+    """Nulls and ranges are exact (from the Parquet footers); distinct counts are estimated
+    from a sample and checked here against DuckDB's exact count."""
+    import duckdb
+
+    src = tmp_path / "big.parquet"
+    duckdb.sql(
+        f"COPY (SELECT range AS id, (range % 1000) AS code, "
+        f"CASE WHEN range % 7 = 0 THEN NULL ELSE 'v' || (range % 50000) END AS label, "
+        f"['男', '女'][(range % 2) + 1] AS sex, DATE '2020-01-01' + (range % 365)::INT AS d "
+        f"FROM range(1000000)) TO '{src}' (FORMAT parquet)"
+    )
+    load(sqlite_ws, src, "big")
+    with sqlite_ws.session() as s:
+        fields = service.version_fields(s, service.get_version(s, service.get_dataset(s, "big")))
+    p = {f.name: f.profile for f in fields}
+    exact = duckdb.sql(
+        f"SELECT count(DISTINCT id), count(DISTINCT code), count(DISTINCT label), "
+        f"count(*) FILTER (WHERE label IS NULL) FROM '{src}'"
+    ).fetchall()[0]
+    assert p["label"]["nulls"] == exact[3]
+    assert p["id"]["min"] == "0" and p["id"]["max"] == "999999"
+    assert p["d"]["min"] == "2020-01-01" and p["d"]["max"] == "2020-12-30"
+    for name, truth in (("id", exact[0]), ("code", exact[1]), ("label", exact[2])):
+        assert abs(p[name]["distinct_approx"] - truth) / truth < 0.1, (name, p[name], truth)
+    assert p["sex"]["distinct_approx"] == 2
+    assert {t["value"] for t in p["sex"]["top"]} == {"男", "女"}
+    assert p["label"]["sampled_rows"] < 1_000_000

@@ -27,7 +27,7 @@ from dizuo.settings import Settings
 
 if TYPE_CHECKING:
     from dizuo.engine.duckdb import DuckDBEngine
-    from dizuo.lake import Lake
+    from dizuo.lake.iceberg import Lake
 
 CONFIG_FILE = "dizuo.toml"
 KEY_FILE = "secret.key"
@@ -170,7 +170,7 @@ class Workspace:
 
     @cached_property
     def lake(self) -> Lake:
-        from dizuo.lake import Lake
+        from dizuo.lake.iceberg import Lake
 
         return Lake(self)
 

@@ -218,7 +218,7 @@ def _range(profile: dict[str, Any]) -> str:
 
 
 def _top(profile: dict[str, Any]) -> str:
-    return ", ".join(f"{t['value']}({t['count']})" for t in profile.get("top", [])[:5])
+    return ", ".join(f"{t['value']}({t['share']:.0%})" for t in profile.get("top", [])[:5])
 
 
 @datasets_app.command(

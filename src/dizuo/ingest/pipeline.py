@@ -7,7 +7,9 @@ and the previous version readable.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +20,9 @@ from dizuo.catalog.models import Dataset, Version, Zone
 from dizuo.errors import InvalidInput, NotFound
 from dizuo.i18n import tr
 from dizuo.ingest import readers
-from dizuo.ingest.profile import Profiled, profile
+from dizuo.ingest.profile import Profiled, content_hash, profile
 from dizuo.ingest.spec import IngestSpec, params_hash
-from dizuo.lake import table_name
+from dizuo.lake.files import staging_dir, table_name
 from dizuo.workspace import Workspace
 
 Progress = Callable[[float], None]
@@ -69,12 +71,12 @@ def _check_target(ws: Workspace, spec: IngestSpec) -> tuple[Dataset | None, Vers
         return dataset, service.latest_version(s, dataset)
 
 
-def _already_appended(ws: Workspace, dataset: Dataset | None, content_hash: str) -> int | None:
+def _already_appended(ws: Workspace, dataset: Dataset | None, identity: str) -> int | None:
     if dataset is None:
         return None
     with ws.session() as s:
         for version in service.list_versions(s, dataset):
-            if version.params.get("chunk_hash") == content_hash:
+            if version.params.get("chunk_hash") == identity:
                 return version.number
     return None
 
@@ -84,7 +86,10 @@ def ingest(ws: Workspace, spec: IngestSpec, progress: Progress | None = None) ->
     dataset, latest = _check_target(ws, spec)
     if spec.mode == "append" and latest is not None and latest.expired:
         raise NotFound(tr("最新版本已过期", "the latest version was expired"))
-    stage_dir = ws.lake.staging_dir()
+    stage_dir = staging_dir(ws.tmp_path)
+    # Open the lake (imports pyiceberg, connects its catalog) while the engine loads the data.
+    opening = threading.Thread(target=_open_lake, args=(ws,), daemon=True)
+    opening.start()
     try:
         staged = readers.stage(ws.engine, spec, stage_dir, progress)
         if not staged.files:
@@ -94,12 +99,10 @@ def ingest(ws: Workspace, spec: IngestSpec, progress: Progress | None = None) ->
         profiled = profile(ws.engine, staged.files)
         params = spec.read_params(staged.resolved)
         p_hash = params_hash(params)
+        identity = _identity(ws, staged, profiled, params)
         size = sum(f.stat().st_size for f in staged.files)
-        if (
-            spec.mode == "replace"
-            and latest is not None
-            and (latest.content_hash == profiled.content_hash)
-        ):
+        opening.join()
+        if spec.mode == "replace" and latest is not None and latest.content_hash == identity:
             return IngestResult(
                 spec.dataset,
                 latest.number,
@@ -117,7 +120,7 @@ def ingest(ws: Workspace, spec: IngestSpec, progress: Progress | None = None) ->
         if spec.mode == "append":
             if latest is not None:
                 _check_append_schema(latest, profiled, spec)
-            earlier = _already_appended(ws, dataset, profiled.content_hash)
+            earlier = _already_appended(ws, dataset, identity)
             if earlier is not None:
                 assert latest is not None
                 return IngestResult(
@@ -134,10 +137,34 @@ def ingest(ws: Workspace, spec: IngestSpec, progress: Progress | None = None) ->
                         n=earlier,
                     ),
                 )
-            params["chunk_hash"] = profiled.content_hash
-        return _commit(ws, spec, dataset, latest, staged, profiled, params, p_hash, size)
+            params["chunk_hash"] = identity
+        return _commit(ws, spec, dataset, latest, staged, profiled, params, p_hash, identity, size)
     finally:
+        opening.join()
         shutil.rmtree(stage_dir, ignore_errors=True)
+
+
+def _open_lake(ws: Workspace) -> None:
+    """Warm ``ws.lake`` on a thread; a failure is raised again when the lake is used."""
+    try:
+        ws.lake  # noqa: B018
+    except Exception:
+        pass
+
+
+def _identity(
+    ws: Workspace, staged: readers.Staged, profiled: Profiled, params: dict[str, Any]
+) -> str:
+    """What makes two ingests the same content.
+
+    For a file: the SHA-256 of its bytes with the options it was read with — no second pass
+    over the data. For a database query, whose text says nothing of the rows it returns: an
+    order-independent hash of the rows themselves.
+    """
+    if staged.fingerprint.startswith("sha256:"):
+        read = {k: v for k, v in params.items() if k != "mode"}
+        return hashlib.sha256(f"{staged.fingerprint}|{params_hash(read)}".encode()).hexdigest()
+    return content_hash(ws.engine, staged.files, profiled.schema)
 
 
 def _check_append_schema(latest: Version, profiled: Profiled, spec: IngestSpec) -> None:
@@ -178,6 +205,7 @@ def _commit(
     profiled: Profiled,
     params: dict[str, Any],
     p_hash: str,
+    identity: str,
     size: int,
 ) -> IngestResult:
     import pyarrow.parquet as pq
@@ -225,7 +253,9 @@ def _commit(
                 bytes=total_bytes,
                 schema=profiled.schema,
                 profiles=profiled.profiles,
-                content_hash=profiled.content_hash,
+                content_hash=identity
+                if not (append and latest)
+                else hashlib.sha256(f"{latest.content_hash}+{identity}".encode()).hexdigest(),
                 source=staged.source,
                 source_fingerprint=staged.fingerprint,
                 table_ident=commit.ident,
