@@ -18,14 +18,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
-
 from dizuo.errors import AlreadyExists, InvalidInput, NotFound, Unavailable
 from dizuo.i18n import tr
 from dizuo.settings import Settings
 
 if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
     from dizuo.engine.duckdb import DuckDBEngine
     from dizuo.lake.iceberg import Lake
 
@@ -44,6 +44,8 @@ def normalise_database_url(url: str) -> str:
 
 def redact_url(url: str) -> str:
     """The URL without its password, for messages and logs."""
+    import sqlalchemy as sa
+
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
     except Exception:
@@ -153,6 +155,8 @@ class Workspace:
 
     @cached_property
     def db(self) -> sa.Engine:
+        import sqlalchemy as sa
+
         url = self.database_url
         if url.startswith("sqlite"):
             engine = sa.create_engine(url, connect_args={"timeout": 30}, json_serializer=_json)
@@ -187,6 +191,9 @@ class Workspace:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A catalog session that commits on success and rolls back on error."""
+        import sqlalchemy as sa
+        from sqlalchemy.orm import Session
+
         try:
             with Session(self.db, expire_on_commit=False) as session, session.begin():
                 yield session

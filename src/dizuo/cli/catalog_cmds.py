@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 import typer
 
-from dizuo.catalog import service
 from dizuo.cli.context import state
 from dizuo.cli.output import console, human_bytes, print_json, table
 from dizuo.errors import InvalidInput
@@ -42,6 +41,8 @@ def org_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Register an organisation."""
+    from dizuo.catalog import service
+
     ws = state.workspace()
     with ws.session() as s:
         org = service.add_org(s, code, name, kind)
@@ -55,6 +56,8 @@ def org_add(
 @org_app.command("list", help=tr("列出机构", "List organisations"))
 def org_list(as_json: JsonOpt = False) -> None:
     """List organisations."""
+    from dizuo.catalog import service
+
     ws = state.workspace()
     with ws.session() as s:
         rows = [{"code": o.code, "name": o.name, "kind": o.kind} for o in service.list_orgs(s)]
@@ -89,6 +92,8 @@ def _dataset_summary(dataset: Any, version: Any) -> dict[str, Any]:
 @datasets_app.command("list", help=tr("列出数据集", "List datasets"))
 def datasets_list(as_json: JsonOpt = False) -> None:
     """List datasets."""
+    from dizuo.catalog import service
+
     ws = state.workspace()
     with ws.session() as s:
         rows = [_dataset_summary(d, v) for d, v in service.list_datasets(s)]
@@ -133,6 +138,8 @@ def datasets_show(
     as_json: JsonOpt = False,
 ) -> None:
     """Show a dataset's metadata and fields."""
+    from dizuo.catalog import service
+
     code, number = split_ref(ref)
     ws = state.workspace()
     with ws.session() as s:
@@ -243,6 +250,8 @@ def datasets_update(
     """Edit a dataset's catalog metadata."""
     from datetime import date
 
+    from dizuo.catalog import service
+
     published = None
     if published_on:
         try:
@@ -275,6 +284,8 @@ def versions(
     as_json: JsonOpt = False,
 ) -> None:
     """List a dataset's versions."""
+    from dizuo.catalog import service
+
     ws = state.workspace()
     with ws.session() as s:
         dataset = service.get_dataset(s, code)
@@ -342,6 +353,8 @@ def lineage(
     as_json: JsonOpt = False,
 ) -> None:
     """Show a version's lineage."""
+    from dizuo.catalog import service
+
     code, number = split_ref(ref)
     ws = state.workspace()
     with ws.session() as s:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from dizuo.workspace import Workspace
+if TYPE_CHECKING:
+    from dizuo.workspace import Workspace
 
 
 @dataclass
@@ -14,6 +16,8 @@ class State:
     opened: list[Workspace] = field(default_factory=list)
 
     def workspace(self) -> Workspace:
+        from dizuo.workspace import Workspace
+
         if not self.opened:
             self.opened.append(Workspace.open(self.home))
         return self.opened[0]

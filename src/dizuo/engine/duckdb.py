@@ -111,5 +111,9 @@ class DuckDBEngine:
             watcher.join()
         progress(100.0)
 
+    def interrupt(self) -> None:
+        """Stop the statement running on this connection (from another thread)."""
+        self.con.interrupt()
+
     def close(self) -> None:
         self.con.close()

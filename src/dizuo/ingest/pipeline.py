@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dizuo.catalog import service
-from dizuo.catalog.models import Dataset, Version, Zone
 from dizuo.errors import InvalidInput, NotFound
 from dizuo.i18n import tr
 from dizuo.ingest import readers
 from dizuo.ingest.profile import Profiled, content_hash, profile
 from dizuo.ingest.spec import IngestSpec, params_hash
 from dizuo.lake.files import staging_dir, table_name
-from dizuo.workspace import Workspace
+
+if TYPE_CHECKING:
+    from dizuo.catalog.models import Dataset, Version
+    from dizuo.workspace import Workspace
 
 Progress = Callable[[float], None]
 
@@ -43,6 +44,8 @@ class IngestResult:
 
 def _check_target(ws: Workspace, spec: IngestSpec) -> tuple[Dataset | None, Version | None]:
     """The dataset (if it exists) and its latest version; a new dataset needs a provider."""
+    from dizuo.catalog import service
+
     with ws.session() as s:
         dataset = service.find_dataset(s, spec.dataset)
         if dataset is None:
@@ -72,6 +75,8 @@ def _check_target(ws: Workspace, spec: IngestSpec) -> tuple[Dataset | None, Vers
 
 
 def _already_appended(ws: Workspace, dataset: Dataset | None, identity: str) -> int | None:
+    from dizuo.catalog import service
+
     if dataset is None:
         return None
     with ws.session() as s:
@@ -82,16 +87,25 @@ def _already_appended(ws: Workspace, dataset: Dataset | None, identity: str) -> 
 
 
 def ingest(ws: Workspace, spec: IngestSpec, progress: Progress | None = None) -> IngestResult:
-    """Ingest ``spec.source`` into dataset ``spec.dataset`` (see :class:`IngestSpec`)."""
-    dataset, latest = _check_target(ws, spec)
-    if spec.mode == "append" and latest is not None and latest.expired:
-        raise NotFound(tr("最新版本已过期", "the latest version was expired"))
+    """Ingest ``spec.source`` into dataset ``spec.dataset`` (see :class:`IngestSpec`).
+
+    The engine starts loading at once; the catalog checks, and opening the lake (which imports
+    pyiceberg), run meanwhile on this thread and another. A failed check stops the load.
+    """
     stage_dir = staging_dir(ws.tmp_path)
-    # Open the lake (imports pyiceberg, connects its catalog) while the engine loads the data.
-    opening = threading.Thread(target=_open_lake, args=(ws,), daemon=True)
-    opening.start()
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dizuo-ingest")
+    loading = pool.submit(readers.stage, ws.engine, spec, stage_dir, progress)
+    opening = pool.submit(_open_lake, ws)
     try:
-        staged = readers.stage(ws.engine, spec, stage_dir, progress)
+        try:
+            dataset, latest = _check_target(ws, spec)
+            if spec.mode == "append" and latest is not None and latest.expired:
+                raise NotFound(tr("最新版本已过期", "the latest version was expired"))
+        except BaseException:
+            ws.engine.interrupt()
+            wait([loading])
+            raise
+        staged = loading.result()
         if not staged.files:
             raise InvalidInput(
                 tr("没有读到任何数据", "no data was read"), where=None, hint=staged.source
@@ -101,7 +115,7 @@ def ingest(ws: Workspace, spec: IngestSpec, progress: Progress | None = None) ->
         p_hash = params_hash(params)
         identity = _identity(ws, staged, profiled, params)
         size = sum(f.stat().st_size for f in staged.files)
-        opening.join()
+        opening.result()
         if spec.mode == "replace" and latest is not None and latest.content_hash == identity:
             return IngestResult(
                 spec.dataset,
@@ -140,7 +154,9 @@ def ingest(ws: Workspace, spec: IngestSpec, progress: Progress | None = None) ->
             params["chunk_hash"] = identity
         return _commit(ws, spec, dataset, latest, staged, profiled, params, p_hash, identity, size)
     finally:
-        opening.join()
+        if not loading.done():  # interrupted (Ctrl-C) while loading: stop the engine too
+            ws.engine.interrupt()
+        pool.shutdown(wait=True)
         shutil.rmtree(stage_dir, ignore_errors=True)
 
 
@@ -168,6 +184,8 @@ def _identity(
 
 
 def _check_append_schema(latest: Version, profiled: Profiled, spec: IngestSpec) -> None:
+    from dizuo.catalog import service
+
     drift = service.schema_drift(latest.schema, profiled.schema)
     if drift:
         parts = []
@@ -210,7 +228,9 @@ def _commit(
 ) -> IngestResult:
     import pyarrow.parquet as pq
 
-    ident = f"{Zone.raw.value}.{table_name(spec.dataset)}"
+    from dizuo.catalog import service
+
+    ident = f"raw.{table_name(spec.dataset)}"  # the raw zone (原始库)
     schema = pq.read_schema(staged.files[0])
     if len(staged.files) > 1:
         import pyarrow as pa

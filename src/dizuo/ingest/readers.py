@@ -16,7 +16,6 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-import sqlalchemy as sa
 
 from dizuo.engine.duckdb import DuckDBEngine, quote_ident, sql_literal
 from dizuo.errors import DizuoError, InvalidInput, Location, NotFound, Unavailable
@@ -552,6 +551,8 @@ def stage_parquet(
 
 def stage_sql(engine: DuckDBEngine, spec: IngestSpec, out: Path) -> Staged:
     """Stream a table or query from any SQLAlchemy database in batches of Arrow."""
+    import sqlalchemy as sa
+
     from dizuo.workspace import normalise_database_url, redact_url
 
     url = normalise_database_url(spec.source)
@@ -652,7 +653,7 @@ def stage_sql(engine: DuckDBEngine, spec: IngestSpec, out: Path) -> Staged:
     return Staged(_parquet_files(data_dir), shown, fingerprint, "数据库", {"source": what})
 
 
-def _first_line(exc: sa.exc.SQLAlchemyError) -> str:
+def _first_line(exc: Exception) -> str:
     """The driver's own message, first line only (no SQL, no parameters)."""
     orig = getattr(exc, "orig", None)
     text_ = str(orig if orig is not None else exc).strip()
