@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -110,10 +110,11 @@ def ingest(ws: Workspace, spec: IngestSpec, progress: Progress | None = None) ->
             raise InvalidInput(
                 tr("没有读到任何数据", "no data was read"), where=None, hint=staged.source
             )
-        profiled = profile(ws.engine, staged.files)
+        # the profile (footers and a sample) runs while the lake commits
+        profiling = pool.submit(profile, ws.engine, staged.files)
         params = spec.read_params(staged.resolved)
         p_hash = params_hash(params)
-        identity = _identity(ws, staged, profiled, params)
+        identity = _identity(ws, staged, profiling, params)
         size = sum(f.stat().st_size for f in staged.files)
         opening.result()
         if spec.mode == "replace" and latest is not None and latest.content_hash == identity:
@@ -133,7 +134,7 @@ def ingest(ws: Workspace, spec: IngestSpec, progress: Progress | None = None) ->
             )
         if spec.mode == "append":
             if latest is not None:
-                _check_append_schema(latest, profiled, spec)
+                _check_append_schema(latest, profiling.result(), spec)
             earlier = _already_appended(ws, dataset, identity)
             if earlier is not None:
                 assert latest is not None
@@ -152,7 +153,7 @@ def ingest(ws: Workspace, spec: IngestSpec, progress: Progress | None = None) ->
                     ),
                 )
             params["chunk_hash"] = identity
-        return _commit(ws, spec, dataset, latest, staged, profiled, params, p_hash, identity, size)
+        return _commit(ws, spec, dataset, latest, staged, profiling, params, p_hash, identity, size)
     finally:
         if not loading.done():  # interrupted (Ctrl-C) while loading: stop the engine too
             ws.engine.interrupt()
@@ -169,7 +170,7 @@ def _open_lake(ws: Workspace) -> None:
 
 
 def _identity(
-    ws: Workspace, staged: readers.Staged, profiled: Profiled, params: dict[str, Any]
+    ws: Workspace, staged: readers.Staged, profiling: Future[Profiled], params: dict[str, Any]
 ) -> str:
     """What makes two ingests the same content.
 
@@ -180,7 +181,7 @@ def _identity(
     if staged.fingerprint.startswith("sha256:"):
         read = {k: v for k, v in params.items() if k != "mode"}
         return hashlib.sha256(f"{staged.fingerprint}|{params_hash(read)}".encode()).hexdigest()
-    return content_hash(ws.engine, staged.files, profiled.schema)
+    return content_hash(ws.engine, staged.files, profiling.result().schema)
 
 
 def _check_append_schema(latest: Version, profiled: Profiled, spec: IngestSpec) -> None:
@@ -220,7 +221,7 @@ def _commit(
     dataset: Dataset | None,
     latest: Version | None,
     staged: readers.Staged,
-    profiled: Profiled,
+    profiling: Future[Profiled],
     params: dict[str, Any],
     p_hash: str,
     identity: str,
@@ -248,8 +249,9 @@ def _commit(
     )
     append = spec.mode == "append" and latest is not None
     operation = "append" if append else "ingest"
+    profiled = profiling.result()
     if append:
-        # the version is the whole table: profile and hash all of its files, old and new
+        # the version is the whole table: profile all of its files, old and new
         profiled = profile(ws.engine, [Path(f) for f in ws.lake.files(ident, commit.snapshot_id)])
     with ws.session() as s:
         ds = service.find_dataset(s, spec.dataset) if dataset is not None else None

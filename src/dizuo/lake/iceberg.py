@@ -13,6 +13,7 @@ before it builds on it, and :meth:`Lake.expire` deletes what nobody references.
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from collections.abc import Sequence
@@ -120,8 +121,13 @@ class Lake:
         data_dir.mkdir(parents=True, exist_ok=True)
         moved: list[str] = []
         for path in staged:
+            # a hard link: the staged file stays readable (the profile may still be reading
+            # it) until the staging folder is removed; a copy where links are not possible
             target = data_dir / f"{uuid.uuid4().hex}.parquet"
-            shutil.move(str(path), target)
+            try:
+                os.link(path, target)
+            except OSError:
+                shutil.copyfile(path, target)
             moved.append(target.as_uri())
         try:
             with table.transaction() as tx:
