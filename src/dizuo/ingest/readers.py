@@ -7,7 +7,6 @@ into an Iceberg table only when everything succeeded.
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,12 +63,6 @@ class FileFingerprint:
         self._thread.start()
 
     def _run(self, path: Path) -> None:
-        # Lowest CPU priority for this thread (Linux schedules threads separately): the hash
-        # fills the cores the engine leaves idle instead of taking them from the load.
-        try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-        except (AttributeError, OSError):
-            pass
         with path.open("rb") as fh:
             self._digest = "sha256:" + hashlib.file_digest(fh, "sha256").hexdigest()
 
