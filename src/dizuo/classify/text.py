@@ -35,6 +35,7 @@ ADDRESS_RE = (
     f"(?:{ADDR_HAN}{{2,8}}?(?:省|自治区))?(?:{ADDR_HAN}{{1,8}}?(?:市|州|盟))?"
     f"{ADDR_HAN}{{1,8}}?(?:区|县|市|旗)(?:{HAN}{{1,10}}?(?:街道|镇|乡))?"
     f"{HAN}{{1,12}}?(?:路|街|巷|大道|道|村|弄|胡同)"
+    r"(?:[一二三四五六七八九十东南西北中]{1,3}段)?"  # 人民南路四段, 一环路北三段
     r"\d+号(?:院)?(?:附\d+号)?(?:\d+(?:栋|幢|号楼|座))?(?:\d+单元)?(?:\d+(?:室|号|户))?"
 )
 NUMBER_RE = r"(?<![0-9A-Za-z])(?:\+?86[ -]?)?\d(?:[ -]?[0-9A-Z]){8,17}[ -]?[0-9A-Zx](?![0-9A-Za-z])"
@@ -88,13 +89,16 @@ def _number_entity(raw: str) -> Entity | None:
     return None
 
 
-def _name_ok(name: str) -> bool:
+def _name_ok(name: str, *, after_context: bool) -> bool:
+    """Reject words that only look like names. A given name of numerals only (张三, 李一) is
+    accepted after a context word (患者, 市民, 反映人 …), where it is a name; elsewhere it is
+    more often a grade or an ordinal (高三, 第一)."""
     if name[-1] in vocab.NAME_STOP_SUFFIXES or any(w in name for w in vocab.NAME_STOP_WORDS):
         return False
     if any(name.startswith(word) for word in NAME_CONTEXT):
         return False
     given = name[2:] if name[:2] in vocab.COMPOUND_SURNAMES else name[1:]
-    return not all(c in vocab.NAME_STOP_GIVEN for c in given)
+    return after_context or not all(c in vocab.NAME_STOP_GIVEN for c in given)
 
 
 def scan_one(text: str) -> list[Span]:
@@ -120,7 +124,8 @@ def scan_one(text: str) -> list[Span]:
         elif kind == "address":
             entity = Entity.ADDRESS
         else:
-            entity = Entity.PERSON_NAME if _name_ok(found) else None
+            ok = _name_ok(found, after_context=group == "name")
+            entity = Entity.PERSON_NAME if ok else None
         if entity is not None:
             spans.append(Span(start, end, entity, text[start:end]))
     return spans

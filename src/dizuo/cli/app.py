@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from dizuo.cli import catalog_cmds, lake_cmds
+from dizuo.cli import catalog_cmds, classify_cmds, lake_cmds
 from dizuo.cli.context import state
 from dizuo.cli.output import console, err_console, human_bytes, print_json, table
 from dizuo.errors import DizuoError, InvalidInput
@@ -33,6 +33,13 @@ app.command("versions", help=tr("列出数据集的版本", "List a dataset's ve
     catalog_cmds.versions
 )
 app.command("lineage", help=tr("显示版本的血缘", "Show a version's lineage"))(catalog_cmds.lineage)
+app.command(
+    "classify",
+    help=tr("识别数据集或文件各列的个人信息类型", "Classify the columns of a dataset or a file"),
+)(classify_cmds.classify)
+app.command("scan-text", help=tr("在自由文本中查找个人信息", "Find personal data in free text"))(
+    classify_cmds.scan_text
+)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help=tr("输出 JSON", "print JSON"))]
 

@@ -1,0 +1,103 @@
+"""Classify what a user points at: a catalogued dataset version, or any file the ingester
+reads (staged to Parquet in a temporary folder, never ingested)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dizuo.classify.columns import ColumnResult, classify_columns
+from dizuo.engine.duckdb import DuckDBEngine, sql_list
+
+if TYPE_CHECKING:
+    from dizuo.ingest.spec import IngestSpec
+    from dizuo.workspace import Workspace
+
+
+@dataclass
+class ClassifyReport:
+    """Results for one table: where it came from, how it was read, one verdict per column."""
+
+    target: str
+    rows: int
+    sampled_rows: int | None  # None: every row was read
+    columns: list[ColumnResult] = field(default_factory=list)
+    types: dict[str, str] = field(default_factory=dict)
+
+    def as_json(self, lang: str = "zh") -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "rows": self.rows,
+            "sampled_rows": self.sampled_rows,
+            "columns": [
+                {
+                    "name": r.column,
+                    "type": self.types.get(r.column),
+                    "entity": None if r.entity is None else str(r.entity),
+                    "entity_label": None if r.entity is None else r.entity.label(lang),
+                    "confidence": round(r.confidence, 3),
+                    "match_rate": round(r.match_rate, 4),
+                    "non_null": r.non_null,
+                    "free_text": r.free_text,
+                    "evidence": r.evidence,
+                }
+                for r in self.columns
+            ],
+        }
+
+
+def _classify_files(
+    engine: DuckDBEngine,
+    target: str,
+    files: list[str],
+    schema: list[dict[str, Any]],
+    sample_rows: int | None,
+) -> ClassifyReport:
+    from dizuo.lake.query import version_select
+
+    relation = f"({version_select(files, schema)})"
+    names = [c["name"] for c in schema]
+    rows = 0
+    if files:
+        rows = int(engine.rows(f"SELECT count(*) FROM read_parquet({sql_list(files)})")[0][0])
+    results = classify_columns(engine, relation, names, sample_rows=sample_rows)
+    sampled = None if sample_rows is None or sample_rows >= rows else sample_rows
+    return ClassifyReport(target, rows, sampled, results, {c["name"]: c["type"] for c in schema})
+
+
+def classify_version(
+    ws: Workspace, code: str, number: int | None = None, *, sample_rows: int | None = 10_000
+) -> ClassifyReport:
+    """Classify the columns of a dataset's version (the latest if ``number`` is None)."""
+    from dizuo.catalog import service
+
+    with ws.session() as s:
+        version = service.get_version(s, service.get_dataset(s, code), number)
+        target = f"{code}@{version.number}"
+        ident, snapshot = version.table_ident, version.snapshot_id
+        schema = list(version.schema)
+    files = ws.lake.files(ident, snapshot)
+    return _classify_files(ws.engine, target, files, schema, sample_rows)
+
+
+def classify_path(spec: IngestSpec, *, sample_rows: int | None = 10_000) -> ClassifyReport:
+    """Classify a file (or database table) without a workspace: read it into a temporary
+    folder with the ingester's readers, classify, remove the folder."""
+    from dizuo.ingest import readers
+    from dizuo.ingest.profile import profile
+
+    folder = Path(tempfile.mkdtemp(prefix="dizuo-classify-"))
+    engine = DuckDBEngine(temp_directory=folder)
+    try:
+        stage_dir = folder / "stage"
+        stage_dir.mkdir()
+        staged = readers.stage(engine, spec, stage_dir)
+        files = [str(f) for f in staged.files]
+        schema = profile(engine, staged.files).schema if staged.files else []
+        return _classify_files(engine, spec.source, files, schema, sample_rows)
+    finally:
+        engine.close()
+        shutil.rmtree(folder, ignore_errors=True)

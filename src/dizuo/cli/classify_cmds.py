@@ -1,0 +1,154 @@
+"""Classification commands: ``dizuo classify`` and ``dizuo scan-text``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dizuo.cli.context import state
+from dizuo.cli.output import console, print_json, table
+from dizuo.errors import InvalidInput
+from dizuo.i18n import current_lang, tr
+
+JsonOpt = Annotated[bool, typer.Option("--json", help=tr("输出 JSON", "print JSON"))]
+
+
+def classify(
+    target: Annotated[
+        str,
+        typer.Argument(
+            help=tr(
+                "数据集代码（code 或 code@N），或任意可导入的文件",
+                "a dataset code (code or code@N), or any file the ingester reads",
+            )
+        ),
+    ],
+    full: Annotated[
+        bool, typer.Option("--full", help=tr("检查每一行（默认抽样）", "read every row"))
+    ] = False,
+    sample: Annotated[
+        int, typer.Option("--sample", help=tr("抽样行数", "rows to sample"))
+    ] = 10_000,
+    encoding: Annotated[str | None, typer.Option("--encoding")] = None,
+    delimiter: Annotated[str | None, typer.Option("--delimiter")] = None,
+    sheet: Annotated[str | None, typer.Option("--sheet")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Classify the columns of a dataset or a file."""
+    from dizuo.classify.run import classify_path, classify_version
+    from dizuo.cli.catalog_cmds import split_ref
+
+    if sample < 1:
+        raise InvalidInput(tr("--sample 至少为 1", "--sample must be at least 1"))
+    rows = None if full else sample
+    if Path(target).exists() or "://" in target:
+        from dizuo.ingest.spec import IngestSpec
+
+        spec = IngestSpec(
+            source=target,
+            dataset="classify",
+            encoding=encoding,
+            delimiter=delimiter,
+            sheet=sheet,
+        )
+        report = classify_path(spec, sample_rows=rows)
+    else:
+        code, number = split_ref(target)
+        report = classify_version(state.workspace(), code, number, sample_rows=rows)
+    lang = current_lang()
+    if as_json:
+        print_json(report.as_json(lang))
+        return
+    scope = (
+        tr("全部 {n} 行", "all {n} rows", n=f"{report.rows:,}")
+        if report.sampled_rows is None
+        else tr(
+            "抽样 {s} / {n} 行",
+            "{s} of {n} rows sampled",
+            s=f"{report.sampled_rows:,}",
+            n=f"{report.rows:,}",
+        )
+    )
+    console.print(f"{report.target}  ({scope})", style="bold")
+    table(
+        None,
+        [
+            tr("字段", "field"),
+            tr("识别为", "entity"),
+            tr("置信度", "confidence"),
+            tr("匹配率", "match rate"),
+            tr("依据", "evidence"),
+        ],
+        [
+            [
+                r.column,
+                (tr("自由文本", "free text") if r.free_text else "")
+                if r.entity is None
+                else r.entity.label(lang),
+                f"{r.confidence:.2f}" if r.entity is not None else "",
+                f"{r.match_rate:.0%}" if r.entity is not None else "",
+                "; ".join(r.evidence),
+            ]
+            for r in report.columns
+        ],
+    )
+
+
+def scan_text(
+    text: Annotated[str | None, typer.Argument(help=tr("要扫描的文本", "the text to scan"))] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file", help=tr("逐行扫描该 UTF-8 文本文件", "scan each line of this UTF-8 file")
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Find personal data in free text: entity, characters and offsets."""
+    from dizuo.classify.text import scan_text as scan
+
+    if (text is None) == (file is None):
+        raise InvalidInput(tr("给出文本或 --file（二选一）", "give a text or --file (one of them)"))
+    if file is not None:
+        try:
+            lines = file.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            raise InvalidInput(tr("文件不存在: {f}", "no such file: {f}", f=file)) from None
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(
+                tr(
+                    "{f} 不是 UTF-8 文本（字节偏移 {o}）",
+                    "{f} is not UTF-8 text (byte offset {o})",
+                    f=file,
+                    o=exc.start,
+                )
+            ) from None
+    else:
+        lines = [text or ""]
+    spans = scan(lines)
+    lang = current_lang()
+    found = [
+        {
+            "line": i + 1,
+            "start": s.start,
+            "end": s.end,
+            "entity": str(s.entity),
+            "entity_label": s.entity.label(lang),
+            "text": s.text,
+        }
+        for i, line_spans in enumerate(spans)
+        for s in line_spans
+    ]
+    if as_json:
+        print_json(found)
+        return
+    if not found:
+        console.print(tr("没有发现个人信息", "no personal data found"))
+        return
+    table(
+        None,
+        [tr("行", "line"), tr("位置", "span"), tr("类型", "entity"), tr("文本", "text")],
+        [[f["line"], f"{f['start']}–{f['end']}", f["entity_label"], f["text"]] for f in found],
+    )
