@@ -240,9 +240,7 @@ def _error_text(error: Any) -> str:
     loc = [str(p) for p in error["loc"] if p not in ("[key]", "minors", "whereabouts", "health")]
     where = ".".join(loc) or "(top level)"
     message = str(error["msg"]).removeprefix("Value error, ")
-    if error["type"] == "enum" and "[key]" in error["loc"]:
-        message = tr("未知的实体类型 {v!r}", "unknown entity {v!r}", v=error["input"])
-    elif error["type"] == "enum":
+    if error["type"] == "enum":
         message = tr("未知的实体类型 {v!r}", "unknown entity {v!r}", v=error["input"])
     return f"{where}: {message}"
 
