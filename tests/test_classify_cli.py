@@ -44,6 +44,11 @@ def test_classify_a_file_without_a_workspace(people_csv: Path, cli) -> None:  # 
         "ddh": None,  # order numbers are not phones or IDs
     }
     assert report["rows"] == 60 and report["sampled_rows"] is None
+    by_name = {c["name"]: c for c in report["columns"]}
+    assert by_name["col_2"]["pi"] and by_name["col_2"]["sensitive"]  # ID numbers: PIPL art. 28
+    assert by_name["xm"]["pi"] and not by_name["xm"]["sensitive"]  # adults' names
+    assert by_name["ddh"]["pi"] is False
+    assert report["grade"] == "一般数据" and report["minors"] is False
 
 
 def test_classify_a_catalogued_dataset(people_csv: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
@@ -97,3 +102,11 @@ def test_classify_errors_are_one_line(tmp_path: Path, cli, monkeypatch, args) ->
     assert r.code != 0
     lines = [line for line in r.err.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:"), r.err
+
+
+def test_a_broken_policy_file_is_one_error(people_csv: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    policy = write(tmp_path / "policy.yaml", "entities: [unclosed\n")
+    r = cli(None, "classify", str(people_csv), "--policy", str(policy))
+    assert r.code != 0
+    lines = [line for line in r.err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "policy.yaml" in lines[0], r.err

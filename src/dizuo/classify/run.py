@@ -6,11 +6,19 @@ from __future__ import annotations
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dizuo.classify.columns import ColumnResult, classify_columns
-from dizuo.engine.duckdb import DuckDBEngine, sql_list
+from dizuo.classify.policy import (
+    DatasetJudgement,
+    birth_column,
+    judge,
+    load_policy,
+    minors_share_sql,
+)
+from dizuo.engine.duckdb import DuckDBEngine, quote_ident, sql_list
 
 if TYPE_CHECKING:
     from dizuo.ingest.spec import IngestSpec
@@ -26,12 +34,22 @@ class ClassifyReport:
     sampled_rows: int | None  # None: every row was read
     columns: list[ColumnResult] = field(default_factory=list)
     types: dict[str, str] = field(default_factory=dict)
+    judgement: DatasetJudgement | None = None
+    minors_share: float | None = None
 
     def as_json(self, lang: str = "zh") -> dict[str, Any]:
+        j = self.judgement
+        fields = {f.column: f for f in j.fields} if j else {}
         return {
             "target": self.target,
             "rows": self.rows,
             "sampled_rows": self.sampled_rows,
+            "grade": j.grade if j else None,
+            "grade_reasons": j.grade_reasons if j else [],
+            "health_data": j.health_data if j else None,
+            "whereabouts": j.whereabouts if j else None,
+            "minors": j.minors if j else None,
+            "minors_share": self.minors_share,
             "columns": [
                 {
                     "name": r.column,
@@ -43,6 +61,11 @@ class ClassifyReport:
                     "non_null": r.non_null,
                     "free_text": r.free_text,
                     "evidence": r.evidence,
+                    "pi": fields[r.column].pi if r.column in fields else None,
+                    "sensitive": fields[r.column].sensitive if r.column in fields else None,
+                    "category": fields[r.column].category if r.column in fields else None,
+                    "legal_basis": fields[r.column].legal_basis if r.column in fields else None,
+                    "reasons": fields[r.column].reasons if r.column in fields else [],
                 }
                 for r in self.columns
             ],
@@ -55,6 +78,7 @@ def _classify_files(
     files: list[str],
     schema: list[dict[str, Any]],
     sample_rows: int | None,
+    policy_path: Path | None = None,
 ) -> ClassifyReport:
     from dizuo.lake.query import version_select
 
@@ -65,11 +89,26 @@ def _classify_files(
         rows = int(engine.rows(f"SELECT count(*) FROM read_parquet({sql_list(files)})")[0][0])
     results = classify_columns(engine, relation, names, sample_rows=sample_rows)
     sampled = None if sample_rows is None or sample_rows >= rows else sample_rows
-    return ClassifyReport(target, rows, sampled, results, {c["name"]: c["type"] for c in schema})
+    types = {c["name"]: c["type"] for c in schema}
+    policy = load_policy(policy_path)
+    share = None
+    birth = birth_column(results)
+    if birth is not None and rows:
+        column, entity = birth
+        expr = minors_share_sql(quote_ident(column), entity, date.today())
+        value = engine.rows(f"SELECT {expr} FROM {relation}")[0][0]
+        share = None if value is None else float(value)
+    verdict = judge(results, rows=rows, minors_share=share, column_types=types, policy=policy)
+    return ClassifyReport(target, rows, sampled, results, types, verdict, share)
 
 
 def classify_version(
-    ws: Workspace, code: str, number: int | None = None, *, sample_rows: int | None = 10_000
+    ws: Workspace,
+    code: str,
+    number: int | None = None,
+    *,
+    sample_rows: int | None = 10_000,
+    policy_path: Path | None = None,
 ) -> ClassifyReport:
     """Classify the columns of a dataset's version (the latest if ``number`` is None)."""
     from dizuo.catalog import service
@@ -80,10 +119,12 @@ def classify_version(
         ident, snapshot = version.table_ident, version.snapshot_id
         schema = list(version.schema)
     files = ws.lake.files(ident, snapshot)
-    return _classify_files(ws.engine, target, files, schema, sample_rows)
+    return _classify_files(ws.engine, target, files, schema, sample_rows, policy_path)
 
 
-def classify_path(spec: IngestSpec, *, sample_rows: int | None = 10_000) -> ClassifyReport:
+def classify_path(
+    spec: IngestSpec, *, sample_rows: int | None = 10_000, policy_path: Path | None = None
+) -> ClassifyReport:
     """Classify a file (or database table) without a workspace: read it into a temporary
     folder with the ingester's readers, classify, remove the folder."""
     from dizuo.ingest import readers
@@ -97,7 +138,7 @@ def classify_path(spec: IngestSpec, *, sample_rows: int | None = 10_000) -> Clas
         staged = readers.stage(engine, spec, stage_dir)
         files = [str(f) for f in staged.files]
         schema = profile(engine, staged.files).schema if staged.files else []
-        return _classify_files(engine, spec.source, files, schema, sample_rows)
+        return _classify_files(engine, spec.source, files, schema, sample_rows, policy_path)
     finally:
         engine.close()
         shutil.rmtree(folder, ignore_errors=True)

@@ -34,6 +34,12 @@ def classify(
     encoding: Annotated[str | None, typer.Option("--encoding")] = None,
     delimiter: Annotated[str | None, typer.Option("--delimiter")] = None,
     sheet: Annotated[str | None, typer.Option("--sheet")] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy", help=tr("策略文件（默认内置策略）", "policy file (default: built in)")
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Classify the columns of a dataset or a file."""
@@ -53,10 +59,12 @@ def classify(
             delimiter=delimiter,
             sheet=sheet,
         )
-        report = classify_path(spec, sample_rows=rows)
+        report = classify_path(spec, sample_rows=rows, policy_path=policy)
     else:
         code, number = split_ref(target)
-        report = classify_version(state.workspace(), code, number, sample_rows=rows)
+        report = classify_version(
+            state.workspace(), code, number, sample_rows=rows, policy_path=policy
+        )
     lang = current_lang()
     if as_json:
         print_json(report.as_json(lang))
@@ -72,28 +80,47 @@ def classify(
         )
     )
     console.print(f"{report.target}  ({scope})", style="bold")
-    table(
-        None,
-        [
-            tr("字段", "field"),
-            tr("识别为", "entity"),
-            tr("置信度", "confidence"),
-            tr("匹配率", "match rate"),
-            tr("依据", "evidence"),
-        ],
-        [
+    data = report.as_json(lang)
+    flags = [
+        label
+        for key, label in (
+            ("health_data", tr("健康医疗数据", "health data")),
+            ("whereabouts", tr("行踪轨迹", "whereabouts")),
+            ("minors", tr("未成年人信息", "children's data")),
+        )
+        if data[key]
+    ]
+    reasons = f"  ({'; '.join(data['grade_reasons'])})" if data["grade_reasons"] else ""
+    marks = f"  [{', '.join(flags)}]" if flags else ""
+    console.print(tr("分级: {g}", "grade: {g}", g=data["grade"]) + reasons + marks)
+    headers = [
+        tr("字段", "field"),
+        tr("识别为", "entity"),
+        tr("置信度", "confidence"),
+        tr("匹配率", "match rate"),
+        tr("个人信息", "PI"),
+        tr("类别", "category"),
+        tr("依据", "evidence"),
+    ]
+    lines: list[list[str]] = []
+    for c in data["columns"]:
+        found = c["entity"] is not None
+        kind = (
+            c["entity_label"] if found else (tr("自由文本", "free text") if c["free_text"] else "")
+        )
+        pi = tr("敏感", "sensitive") if c["sensitive"] else (tr("是", "yes") if c["pi"] else "")
+        lines.append(
             [
-                r.column,
-                (tr("自由文本", "free text") if r.free_text else "")
-                if r.entity is None
-                else r.entity.label(lang),
-                f"{r.confidence:.2f}" if r.entity is not None else "",
-                f"{r.match_rate:.0%}" if r.entity is not None else "",
-                "; ".join(r.evidence),
+                c["name"],
+                kind,
+                f"{c['confidence']:.2f}" if found else "",
+                f"{c['match_rate']:.0%}" if found else "",
+                pi,
+                c["category"] or "",
+                "; ".join(c["evidence"] + c["reasons"]),
             ]
-            for r in report.columns
-        ],
-    )
+        )
+    table(None, headers, lines)
 
 
 def scan_text(
