@@ -129,8 +129,42 @@ def run_demo(
 
 
 Stage = Callable[[Workspace, DemoRun, Report], None]
-# Later stages (classify, protect, link, share) register here, in order.
-STAGES: list[tuple[str, Stage]] = []
+
+
+def classify_stage(ws: Workspace, run: DemoRun, say: Report) -> None:
+    """Classify every demo dataset and say what personal data each holds, and its grade."""
+    from dizuo.classify.run import classify_version
+
+    say(tr("分类分级：", "classification and grading:"))
+    for item in run.manifest.datasets:
+        report = classify_version(ws, item.code)
+        j = report.judgement
+        assert j is not None
+        sensitive = [f.column for f in j.fields if f.sensitive]
+        personal = [f.column for f in j.fields if f.pi and not f.sensitive]
+        flags = [
+            label
+            for on, label in (
+                (j.health_data, tr("健康医疗", "health")),
+                (j.whereabouts, tr("行踪轨迹", "whereabouts")),
+                (j.minors, tr("未成年人", "children")),
+            )
+            if on
+        ]
+        say(
+            f"  {item.code:<28} {j.grade}  "
+            + tr(
+                "敏感 {s} 列，个人信息 {p} 列",
+                "{s} sensitive, {p} personal columns",
+                s=len(sensitive),
+                p=len(personal),
+            )
+            + (f"  [{', '.join(flags)}]" if flags else "")
+        )
+
+
+# Later stages (protect, link, share) register here, in order.
+STAGES: list[tuple[str, Stage]] = [("classify", classify_stage)]
 
 
 def tour_text(run: DemoRun) -> str:
@@ -150,6 +184,8 @@ def tour_text(run: DemoRun) -> str:
         "  dizuo datasets list",
         f"  dizuo datasets show {first.code}",
         f'  dizuo sql "select count(*) from {first.code}"',
+        f"  dizuo classify {first.code}",
+        "  dizuo scan-text 患者张三，电话13800138000",
         "  dizuo search 学生",
         f"  dizuo versions {first.code}",
         "  dizuo export --format xlsx --out 目录.xlsx",
