@@ -149,3 +149,72 @@ class LineageEdge(Base):
     parent_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("versions.id", ondelete="RESTRICT"), primary_key=True, index=True
     )
+
+
+class ColumnClassification(Base):
+    """The classifier's verdict on one column of one version, with the policy's judgement
+    (after any operator override of that dataset's column)."""
+
+    __tablename__ = "column_classifications"
+    __table_args__ = (sa.UniqueConstraint("version_id", "column"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    version_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("versions.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(sa.Integer)
+    column: Mapped[str] = mapped_column(sa.String(300))
+    entity: Mapped[str | None] = mapped_column(sa.String(64))
+    confidence: Mapped[float] = mapped_column(sa.Float)
+    match_rate: Mapped[float] = mapped_column(sa.Float)
+    free_text: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    evidence: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)
+    pi: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    sensitive: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    category: Mapped[str | None] = mapped_column(sa.String(64))
+    legal_basis: Mapped[str] = mapped_column(sa.Text, default="")
+    reasons: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)
+    override_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("classification_overrides.id", ondelete="SET NULL")
+    )
+
+
+class DatasetClassification(Base):
+    """The grade of one version (GB/T 43697) and the flags the policy raised."""
+
+    __tablename__ = "dataset_classifications"
+
+    version_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    grade: Mapped[str] = mapped_column(sa.String(16))
+    grade_reasons: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)
+    health_data: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    whereabouts: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    minors: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    minors_share: Mapped[float | None] = mapped_column(sa.Float)
+    sampled_rows: Mapped[int | None] = mapped_column(sa.BigInteger)
+    policy_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(sa.String(128))
+
+
+class ClassificationOverride(Base):
+    """An operator's correction of a column's classification, kept for the dataset: it is
+    applied again whenever a new version is classified. ``column`` empty: the dataset grade."""
+
+    __tablename__ = "classification_overrides"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    dataset_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("datasets.id", ondelete="CASCADE"), index=True
+    )
+    column: Mapped[str] = mapped_column(sa.String(300))
+    entity: Mapped[str | None] = mapped_column(sa.String(64))
+    pi: Mapped[bool | None] = mapped_column(sa.Boolean)
+    sensitive: Mapped[bool | None] = mapped_column(sa.Boolean)
+    grade: Mapped[str | None] = mapped_column(sa.String(16))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    created_by: Mapped[str] = mapped_column(sa.String(128))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True)

@@ -109,8 +109,13 @@ def classify_version(
     *,
     sample_rows: int | None = 10_000,
     policy_path: Path | None = None,
+    save: bool = False,
 ) -> ClassifyReport:
-    """Classify the columns of a dataset's version (the latest if ``number`` is None)."""
+    """Classify the columns of a dataset's version (the latest if ``number`` is None).
+
+    With ``save``, the operators' overrides of the dataset are applied and the result is
+    stored in the catalog for that version (replacing an earlier classification of it).
+    """
     from dizuo.catalog import service
 
     with ws.session() as s:
@@ -119,7 +124,12 @@ def classify_version(
         ident, snapshot = version.table_ident, version.snapshot_id
         schema = list(version.schema)
     files = ws.lake.files(ident, snapshot)
-    return _classify_files(ws.engine, target, files, schema, sample_rows, policy_path)
+    report = _classify_files(ws.engine, target, files, schema, sample_rows, policy_path)
+    if save:
+        from dizuo.classify.store import save as store
+
+        store(ws, code, int(target.rsplit("@", 1)[1]), report, policy_path)
+    return report
 
 
 def classify_path(

@@ -37,6 +37,10 @@ app.command(
     "classify",
     help=tr("识别数据集或文件各列的个人信息类型", "Classify the columns of a dataset or a file"),
 )(classify_cmds.classify)
+app.command(
+    "override",
+    help=tr("人工复核某列的分类或数据集分级", "Override a column's classification or the grade"),
+)(classify_cmds.override)
 app.command("scan-text", help=tr("在自由文本中查找个人信息", "Find personal data in free text"))(
     classify_cmds.scan_text
 )

@@ -40,6 +40,13 @@ def classify(
             "--policy", help=tr("策略文件（默认内置策略）", "policy file (default: built in)")
         ),
     ] = None,
+    save: Annotated[
+        bool,
+        typer.Option(
+            "--save/--no-save",
+            help=tr("数据集的结果存入目录（默认）", "store a dataset's result in the catalog"),
+        ),
+    ] = True,
     as_json: JsonOpt = False,
 ) -> None:
     """Classify the columns of a dataset or a file."""
@@ -63,7 +70,7 @@ def classify(
     else:
         code, number = split_ref(target)
         report = classify_version(
-            state.workspace(), code, number, sample_rows=rows, policy_path=policy
+            state.workspace(), code, number, sample_rows=rows, policy_path=policy, save=save
         )
     lang = current_lang()
     if as_json:
@@ -178,4 +185,48 @@ def scan_text(
         None,
         [tr("行", "line"), tr("位置", "span"), tr("类型", "entity"), tr("文本", "text")],
         [[f["line"], f"{f['start']}–{f['end']}", f["entity_label"], f["text"]] for f in found],
+    )
+
+
+def override(
+    dataset: Annotated[str, typer.Argument(help=tr("数据集代码", "dataset code"))],
+    column: Annotated[
+        str | None, typer.Argument(help=tr("列名（省略则针对分级）", "column (omit for the grade)"))
+    ] = None,
+    reason: Annotated[
+        str, typer.Option("--reason", help=tr("理由（必填）", "why (required)"))
+    ] = "",
+    entity: Annotated[str | None, typer.Option("--entity", help=tr("类型", "entity type"))] = None,
+    pi: Annotated[
+        bool | None, typer.Option("--pi/--no-pi", help=tr("是否个人信息", "personal information"))
+    ] = None,
+    sensitive: Annotated[
+        bool | None,
+        typer.Option("--sensitive/--not-sensitive", help=tr("是否敏感个人信息", "sensitive PI")),
+    ] = None,
+    grade: Annotated[
+        str | None, typer.Option("--grade", help="一般数据 / 重要数据 / 核心数据")
+    ] = None,
+) -> None:
+    """Record an operator's decision on a column or on the grade; it outlives versions."""
+    from dizuo.classify.store import add_override
+
+    add_override(
+        state.workspace(),
+        dataset,
+        column or "",
+        reason=reason,
+        entity=entity,
+        pi=pi,
+        sensitive=sensitive,
+        grade=grade,
+    )
+    what = column or tr("分级", "the grade")
+    console.print(
+        tr(
+            "已记录对 {d} {w} 的复核；重新分类时生效",
+            "recorded the review of {d} {w}; it applies whenever the dataset is classified",
+            d=dataset,
+            w=what,
+        )
     )
