@@ -137,7 +137,7 @@ def classify_stage(ws: Workspace, run: DemoRun, say: Report) -> None:
 
     say(tr("分类分级：", "classification and grading:"))
     for item in run.manifest.datasets:
-        report = classify_version(ws, item.code)
+        report = classify_version(ws, item.code, save=True)
         j = report.judgement
         assert j is not None
         sensitive = [f.column for f in j.fields if f.sensitive]
