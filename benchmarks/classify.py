@@ -47,6 +47,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from idle import busy_seconds, wait_idle
+
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "_data"
 VENV = DATA / "presidio-venv"
@@ -112,6 +114,7 @@ from collections import Counter
 from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
 from presidio_analyzer.nlp_engine import NoOpNlpEngine
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
 
 logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
 LANG = "zh"
@@ -415,34 +418,6 @@ def ensure_presidio() -> Path:
         check=True,
     )
     return python
-
-
-def busy_seconds() -> float | None:
-    """CPU seconds the whole machine has been busy (Linux ``/proc/stat``), or None."""
-    try:
-        ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    except (OSError, ValueError):
-        return None
-    user, nice, system, _idle, _iowait, irq, softirq, steal = ticks
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
-def wait_idle(limit: float) -> None:
-    """Wait (up to ``limit`` seconds) until other processes use under 10 % of the CPUs."""
-    deadline = time.monotonic() + limit
-    told = False
-    while time.monotonic() < deadline:
-        before = busy_seconds()
-        if before is None:
-            return
-        time.sleep(1.0)
-        after = busy_seconds()
-        if after is None or after - before < 0.1 * (os.cpu_count() or 1):
-            return
-        if not told:
-            print("  (waiting for the machine to be idle …)", flush=True)
-            told = True
-    print("  (the machine is still busy: measuring anyway)", flush=True)
 
 
 def run_side(cmd: list[str], target: Path, env: dict[str, str] | None = None) -> dict[str, Any]:

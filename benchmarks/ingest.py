@@ -44,6 +44,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from idle import busy_seconds, wait_idle
+
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "_data"
 DEFAULT_ROWS = 5_000_000
@@ -73,6 +75,7 @@ print(json.dumps({
 DUCKDB_CHILD = """
 import sys
 import duckdb
+
 con = duckdb.connect()
 source, target = sys.argv[1], sys.argv[2]
 q = lambda s: "'" + s.replace("'", "''") + "'"
@@ -294,34 +297,6 @@ def clean_env(home: Path | None = None) -> dict[str, str]:
     if home is not None:
         env["DIZUO_HOME"] = str(home)
     return env
-
-
-def busy_seconds() -> float | None:
-    """CPU seconds the whole machine has been busy (Linux ``/proc/stat``), or None."""
-    try:
-        ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    except (OSError, ValueError):
-        return None
-    user, nice, system, _idle, _iowait, irq, softirq, steal = ticks
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
-def wait_idle(limit: float) -> None:
-    """Wait (up to ``limit`` seconds) until other processes use under 10 % of the CPUs."""
-    deadline = time.monotonic() + limit
-    told = False
-    while time.monotonic() < deadline:
-        before = busy_seconds()
-        if before is None:
-            return
-        time.sleep(1.0)
-        after = busy_seconds()
-        if after is None or after - before < 0.1 * (os.cpu_count() or 1):
-            return
-        if not told:
-            print("  (waiting for the machine to be idle …)", flush=True)
-            told = True
-    print("  (the machine is still busy: measuring anyway)", flush=True)
 
 
 def measured(cmd: list[str], env: dict[str, str] | None = None) -> Run:

@@ -1,0 +1,35 @@
+"""Shared by the benchmarks: how busy the machine is, and waiting for it to be quiet."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+
+def busy_seconds() -> float | None:
+    """CPU seconds the whole machine has been busy (Linux ``/proc/stat``), or None."""
+    try:
+        ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = ticks
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_idle(limit: float) -> None:
+    """Wait (up to ``limit`` seconds) until other processes use under 10 % of the CPUs."""
+    deadline = time.monotonic() + limit
+    told = False
+    while time.monotonic() < deadline:
+        before = busy_seconds()
+        if before is None:
+            return
+        time.sleep(1.0)
+        after = busy_seconds()
+        if after is None or after - before < 0.1 * (os.cpu_count() or 1):
+            return
+        if not told:
+            print("  (waiting for the machine to be idle …)", flush=True)
+            told = True
+    print("  (the machine is still busy: measuring anyway)", flush=True)
