@@ -5,7 +5,7 @@ it. Data files are zstd Parquet written by the engine and *added* to the table (
 rewritten), so an append costs only its new rows and old snapshots stay readable until
 :meth:`Lake.expire` removes them.
 
-Crash safety: files are staged outside the table, moved in, then committed to Iceberg, then
+Crash safety: files are staged outside the table, linked in, then committed to Iceberg, then
 recorded in the catalog. A crash before the catalog row leaves an Iceberg snapshot that no
 version points at; :meth:`Lake.commit` rolls the table back to the last recorded snapshot
 before it builds on it, and :meth:`Lake.expire` deletes what nobody references.
