@@ -110,3 +110,22 @@ def test_a_broken_policy_file_is_one_error(people_csv: Path, tmp_path: Path, cli
     assert r.code != 0
     lines = [line for line in r.err.splitlines() if line.strip()]
     assert len(lines) == 1 and "policy.yaml" in lines[0], r.err
+
+
+def test_free_text_is_judged_by_what_it_mentions(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    ids = valid_ids(30)
+    rows = "".join(
+        f"{i},市民反映：噪音扰民，已处理。\n" if i % 2 else f"{i},患者王芳，身份证号{pid}，复诊。\n"
+        for i, pid in enumerate(ids)
+    )
+    path = write(tmp_path / "notes.csv", "id,备注\n" + rows)
+    report = json.loads(cli(None, "classify", str(path), "--json").out)
+    note = next(c for c in report["columns"] if c["name"] == "备注")
+    assert note["free_text"] and note["pi"] and note["sensitive"]
+    assert any("resident ID" in r for r in note["reasons"])
+    quiet = write(
+        tmp_path / "quiet.csv",
+        "id,备注\n" + "".join(f"{i},设备运行正常，无异常。\n" for i in range(30)),
+    )
+    plain = json.loads(cli(None, "classify", str(quiet), "--json").out)
+    assert next(c for c in plain["columns"] if c["name"] == "备注")["pi"] is False

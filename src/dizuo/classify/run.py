@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dizuo.classify.columns import ColumnResult, classify_columns
+from dizuo.classify.entities import Entity
 from dizuo.classify.policy import (
     DatasetJudgement,
+    Policy,
     birth_column,
     judge,
     load_policy,
@@ -99,7 +101,59 @@ def _classify_files(
         value = engine.rows(f"SELECT {expr} FROM {relation}")[0][0]
         share = None if value is None else float(value)
     verdict = judge(results, rows=rows, minors_share=share, column_types=types, policy=policy)
+    _judge_free_text(engine, relation, results, verdict, policy)
     return ClassifyReport(target, rows, sampled, results, types, verdict, share)
+
+
+FREE_TEXT_SAMPLE = 1_000
+#: share of sampled texts that must mention an entity for the column to hold it
+FREE_TEXT_MIN_SHARE = 0.01
+
+
+def _judge_free_text(
+    engine: DuckDBEngine,
+    relation: str,
+    results: list[ColumnResult],
+    verdict: DatasetJudgement,
+    policy: Policy,
+) -> None:
+    """A free-text column is as personal as what it mentions: scan a sample of its texts for
+    entity spans and judge the column by the entities found (an ID number in a note makes the
+    note sensitive personal information)."""
+    from dizuo.classify.text import scan_text
+
+    fields = {f.column: f for f in verdict.fields}
+    for result in results:
+        field = fields.get(result.column)
+        if not result.free_text or field is None:
+            continue
+        column = quote_ident(result.column)
+        texts = engine.query(
+            f"SELECT {column}::VARCHAR AS t FROM {relation} WHERE {column} IS NOT NULL "
+            f"LIMIT {FREE_TEXT_SAMPLE}"
+        ).column("t")
+        if len(texts) == 0:
+            continue
+        found: dict[Entity, int] = {}
+        for spans in scan_text(texts):
+            for entity in {s.entity for s in spans}:
+                found[entity] = found.get(entity, 0) + 1
+        for entity, count in sorted(found.items(), key=lambda kv: -kv[1]):
+            share = count / len(texts)
+            rule = policy.entities.get(entity)
+            if share < FREE_TEXT_MIN_SHARE or rule is None or not rule.pi:
+                continue
+            field.pi = True
+            if rule.sensitive and not field.sensitive:
+                field.sensitive = True
+                field.category = rule.category
+                field.legal_basis = rule.legal_basis
+            field.category = field.category or rule.category
+            field.legal_basis = field.legal_basis or rule.legal_basis
+            field.reasons.append(
+                f"{share:.0%} of sampled texts mention {entity.label_en}"
+                + (" (sensitive)" if rule.sensitive else "")
+            )
 
 
 def classify_version(
