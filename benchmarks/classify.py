@@ -47,7 +47,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from idle import busy_seconds, wait_idle
+from common import busy_seconds, table, wait_idle
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "_data"
@@ -367,8 +367,8 @@ def dizuo_child(work: Path, target: Path, repeat: int) -> None:
     texts = json.loads((work / "texts.json").read_text(encoding="utf-8"))
     tables = {p.stem: pq.read_table(p) for p in sorted((work / "samples").glob("*.parquet"))}
     engine = DuckDBEngine()
-    for code, table in tables.items():
-        engine.register_arrow(code, table)
+    for code, sample in tables.items():
+        engine.register_arrow(code, sample)
 
     def columns_pass(codes: list[str]) -> dict[str, Any]:
         out = {}
@@ -536,22 +536,6 @@ def span_scores(
 
 
 ENTITY_IDS: set[str] = set()
-
-
-def table(rows: list[list[str]], header: list[str]) -> str:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |"
-    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    body = [
-        "| "
-        + " | ".join(
-            str(c).rjust(w) if i else str(c).ljust(w)
-            for i, (c, w) in enumerate(zip(r, widths, strict=True))
-        )
-        + " |"
-        for r in rows
-    ]
-    return "\n".join([line, rule, *body])
 
 
 def fmt(x: float) -> str:

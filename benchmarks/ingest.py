@@ -44,7 +44,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from idle import busy_seconds, wait_idle
+from common import busy_seconds, table, wait_idle
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "_data"
@@ -492,22 +492,6 @@ def run_phases(source: Path, root: Path) -> Phases:
 
 
 # -- report --------------------------------------------------------------------------------
-
-
-def table(rows: list[list[str]], header: list[str]) -> str:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |"
-    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    body = [
-        "| "
-        + " | ".join(
-            str(c).rjust(w) if i else str(c).ljust(w)
-            for i, (c, w) in enumerate(zip(r, widths, strict=True))
-        )
-        + " |"
-        for r in rows
-    ]
-    return "\n".join([line, rule, *body])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,5 @@
-"""Shared by the benchmarks: how busy the machine is, and waiting for it to be quiet."""
+"""Shared by the benchmarks: how busy the machine is, waiting for it to be quiet, and the
+Markdown result table."""
 
 from __future__ import annotations
 
@@ -33,3 +34,19 @@ def wait_idle(limit: float) -> None:
             print("  (waiting for the machine to be idle …)", flush=True)
             told = True
     print("  (the machine is still busy: measuring anyway)", flush=True)
+
+
+def table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |"
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    body = [
+        "| "
+        + " | ".join(
+            str(c).rjust(w) if i else str(c).ljust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        )
+        + " |"
+        for r in rows
+    ]
+    return "\n".join([line, rule, *body])
