@@ -36,8 +36,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import random
 import shutil
 import subprocess
 import sys
@@ -47,7 +45,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from common import busy_seconds, table, wait_idle
+from common import busy_seconds, machine, table, wait_idle
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "_data"
@@ -237,32 +235,10 @@ main()
 def decoy_table(n: int = SAMPLE_ROWS) -> Any:
     """Columns that look like identifiers but are not, and hints that lie."""
     import pyarrow as pa
-    from stdnum.cn import ric, uscc
 
-    rng = random.Random(5)
-    order_no = []
-    for _ in range(n):  # 18 digits shaped like ID numbers, every check digit wrong
-        born = f"{rng.randint(1950, 2010)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
-        body = f"510104{born}{rng.randint(0, 999):03d}"
-        right = ric.calc_check_digit(body + "0")
-        order_no.append(body + rng.choice([c for c in "0123456789" if c != right]))
-    phones = [f"13{rng.randint(0, 999_999_999):09d}" for _ in range(n)]
-    not_phones = [f"1{rng.choice('012')}{rng.randint(0, 999_999_999):09d}" for _ in range(n)]
-    bad_uscc = []
-    for _ in range(n):
-        body = f"9151010{rng.randint(0, 9)}MA{rng.randint(1000000, 9999999)}"
-        right = uscc.calc_check_digit(body)
-        bad_uscc.append(body + rng.choice([c for c in "0123456789ABCD" if c != right]))
-    other_phones = [f"15{rng.randint(0, 999_999_999):09d}" for _ in range(n)]
-    return pa.table(
-        {
-            "order_id": order_no,
-            "serial_11": not_phones,
-            "reg_code": bad_uscc,
-            "sfzh": phones,  # a misleading name: the values are phone numbers
-            "col_07": other_phones,  # a name that says nothing
-        }
-    )
+    from dizuo.demo.decoys import decoy_columns
+
+    return pa.table(decoy_columns(n))
 
 
 def read_dataset(con: Any, city: Path, tmp: Path, dataset: dict[str, Any]) -> Any:
@@ -542,23 +518,6 @@ def fmt(x: float) -> str:
     return f"{x:.3f}"
 
 
-def machine() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import duckdb
-
-    return (
-        f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}, "
-        f"DuckDB {duckdb.__version__}, presidio-analyzer {PRESIDIO_VERSION} (own venv)"
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--scale", type=float, default=0.5, help="demo city scale (0.5)")
@@ -740,7 +699,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for ok, text in checks:
         print(f"{'PASS' if ok else 'FAIL'}  {text}")
-    print(f"\n{date.today().isoformat()}; {machine()}")
+    presidio = f"presidio-analyzer {PRESIDIO_VERSION} (own venv)"
+    print(f"\n{date.today().isoformat()}; {machine(presidio)}")
     if not args.keep:
         shutil.rmtree(work)
     return 0 if all(ok for ok, _ in checks) else 1

@@ -50,3 +50,27 @@ def table(rows: list[list[str]], header: list[str]) -> str:
         for r in rows
     ]
     return "\n".join([line, rule, *body])
+
+
+def machine(*extra: str) -> str:
+    """One line on this machine: cores, CPU model, Python and DuckDB versions, and ``extra``."""
+    import platform
+
+    import duckdb
+
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    parts = [
+        f"{os.cpu_count()} cores",
+        model,
+        f"Python {platform.python_version()}",
+        f"DuckDB {duckdb.__version__}",
+        *extra,
+    ]
+    return ", ".join(parts)

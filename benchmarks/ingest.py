@@ -32,7 +32,6 @@ import codecs
 import contextlib
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -44,7 +43,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from common import busy_seconds, table, wait_idle
+from common import busy_seconds, machine, table, wait_idle
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "_data"
@@ -609,23 +608,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def fmt_others(run: Run) -> str:
     return "n/a" if run.others is None else f"{run.others:.1f}"
-
-
-def machine() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import duckdb
-
-    return (
-        f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}, "
-        f"DuckDB {duckdb.__version__}"
-    )
 
 
 if __name__ == "__main__":

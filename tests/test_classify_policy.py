@@ -226,6 +226,26 @@ def test_default_thresholds() -> None:
     )
 
 
+def test_reasons_speak_chinese_by_default(engine: DuckDBEngine) -> None:
+    from dizuo.classify.columns import ColumnResult
+    from dizuo.i18n import set_lang
+
+    sfzh = ColumnResult("sfzh", Entity.RESIDENT_ID, 0.99, 1.0, 100)
+    set_lang("zh")
+    try:
+        j = judge([sfzh], rows=10**6, minors_share=None, column_types={}, policy=load_policy())
+        assert j.fields[0].reasons == ["居民身份证号码属于敏感个人信息"]
+        assert j.grade == "重要数据" and "敏感个人信息" in j.grade_reasons[0]
+        roll = _judge(engine, "edu_student_roll")
+        assert any("不满十四周岁" in r for r in _field(roll, "xm").reasons)
+        evidence = classify_columns(engine, "edu_student_roll", ["sfzh"])[0].evidence
+        assert any("校验位" in e for e in evidence), evidence
+    finally:
+        set_lang(None)
+    english = judge([sfzh], rows=10, minors_share=None, column_types={}, policy=load_policy())
+    assert english.fields[0].reasons == ["居民身份证号码 is sensitive personal information"]
+
+
 def _broken(data: dict[str, Any], change: str) -> dict[str, Any]:
     if change == "unknown entity":
         data["entities"]["shoe_size"] = data["entities"]["gender"]

@@ -184,13 +184,15 @@ class GradeRule(_Strict):
     Attributes:
         grade: 一般数据 or 重要数据 (核心数据 is set only by an override).
         when: The condition.
-        reason: Text shown in reports.
+        reason: Text shown in reports (English, and Chinese when ``reason_zh`` is not given).
+        reason_zh: The reason in Chinese, shown when dizuo speaks Chinese.
         source: Where the rule comes from.
     """
 
     grade: RuleGrade
     when: Condition
     reason: str
+    reason_zh: str | None = None
     source: str = ""
 
     @field_validator("grade", mode="before")
@@ -406,16 +408,32 @@ def judge(
             ep = policy.entities[r.entity]
             f.category = ep.category
             f.legal_basis = ep.legal_basis
+            label = r.entity.label_zh  # the Chinese label in both languages, as before
             if ep.pi and ep.only_with_person and not has_person:
                 f.reasons.append(
-                    f"{r.entity.label_zh}: not personal without a person identifier in the dataset"
+                    tr(
+                        "{label}：数据集中没有可识别个人的字段，不属于个人信息",
+                        "{label}: not personal without a person identifier in the dataset",
+                        label=label,
+                    )
                 )
             elif ep.pi:
                 f.pi, f.sensitive = True, ep.sensitive
-                kind = "sensitive personal information" if ep.sensitive else "personal information"
-                f.reasons.append(f"{r.entity.label_zh} is {kind}")
+                if ep.sensitive:
+                    reason = tr(
+                        "{label}属于敏感个人信息",
+                        "{label} is sensitive personal information",
+                        label=label,
+                    )
+                else:
+                    reason = tr(
+                        "{label}属于个人信息", "{label} is personal information", label=label
+                    )
+                f.reasons.append(reason)
             else:
-                f.reasons.append(f"{r.entity.label_zh} is not personal information")
+                f.reasons.append(
+                    tr("{label}不属于个人信息", "{label} is not personal information", label=label)
+                )
         fields.append(f)
 
     health = _apply_health(policy, results, fields, has_person)
@@ -436,18 +454,29 @@ def _apply_health(
     for r, f in zip(results, fields, strict=True):
         why = None
         if r.entity is not None and r.entity in rule.entities:
-            why = "diagnosis"
+            why = tr("诊断", "diagnosis")
         elif rule.free_text and r.free_text:
-            why = "free text of a health dataset"
+            why = tr("医疗健康数据集中的自由文本", "free text of a health dataset")
         elif (pattern := _search(rule.name_patterns, r.column)) is not None:
-            why = f"health field (name matches {pattern!r})"
+            why = tr(
+                "健康字段（字段名匹配 {pattern!r}）",
+                "health field (name matches {pattern!r})",
+                pattern=pattern,
+            )
         if why is None:
             continue
         if has_person:
-            _mark_sensitive(f, rule.category, rule.legal_basis, f"health data: {why}")
+            reason = tr("医疗健康数据：{why}", "health data: {why}", why=why)
+            _mark_sensitive(f, rule.category, rule.legal_basis, reason)
         else:
             f.category = rule.category
-            f.reasons.append(f"health data ({why}) without a person identifier: not personal")
+            f.reasons.append(
+                tr(
+                    "医疗健康数据（{why}），但没有可识别个人的字段：不属于个人信息",
+                    "health data ({why}) without a person identifier: not personal",
+                    why=why,
+                )
+            )
     return True
 
 
@@ -473,14 +502,22 @@ def _apply_whereabouts(
             fields[i],
             rule.category,
             rule.legal_basis,
-            f"whereabouts: place of a person at a time ({time_names})",
+            tr(
+                "行踪轨迹：个人在某一时间所处的地点（{names}）",
+                "whereabouts: place of a person at a time ({names})",
+                names=time_names,
+            ),
         )
     for i in times:
         _mark_sensitive(
             fields[i],
             rule.category,
             rule.legal_basis,
-            f"whereabouts: time of a person at a place ({place_names})",
+            tr(
+                "行踪轨迹：个人处于某一地点的时间（{names}）",
+                "whereabouts: time of a person at a place ({names})",
+                names=place_names,
+            ),
         )
     return True
 
@@ -493,9 +530,24 @@ def _apply_minors(policy: Policy, fields: list[FieldJudgement], share: float | N
         if not f.pi:
             continue
         if (pattern := _search(rule.exclude_name_patterns, f.column)) is not None:
-            f.reasons.append(f"about another person than the child (name matches {pattern!r})")
+            f.reasons.append(
+                tr(
+                    "关于儿童以外的另一人（字段名匹配 {pattern!r}）",
+                    "about another person than the child (name matches {pattern!r})",
+                    pattern=pattern,
+                )
+            )
             continue
-        reason = f"{share:.0%} of records are of children under {rule.age}: sensitive"
+        if rule.age == 14:
+            zh = "{share:.0%} 的记录属于不满十四周岁的未成年人：敏感个人信息"
+        else:
+            zh = "{share:.0%} 的记录属于不满 {age} 周岁的未成年人：敏感个人信息"
+        reason = tr(
+            zh,
+            "{share:.0%} of records are of children under {age}: sensitive",
+            share=share,
+            age=rule.age,
+        )
         f.reasons.append(reason)
         f.legal_basis = (
             rule.legal_basis if not f.sensitive else f"{rule.legal_basis}; {f.legal_basis}"
@@ -533,9 +585,12 @@ def _grade(
         if GRADE_ORDER[rule.grade] > GRADE_ORDER[grade]:
             grade, reasons = rule.grade, []
         if rule.grade == grade:
-            reasons.append(f"{rule.reason} ({rule.source})" if rule.source else rule.reason)
+            reason = tr(rule.reason_zh or rule.reason, rule.reason)
+            reasons.append(f"{reason} ({rule.source})" if rule.source else reason)
     if not reasons:
-        reasons.append("no grading rule applies: the default grade")
+        reasons.append(
+            tr("没有适用的分级规则：采用默认级别", "no grading rule applies: the default grade")
+        )
     return grade, reasons
 
 

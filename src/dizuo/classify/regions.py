@@ -3,8 +3,8 @@
 ``stdnum.cn.ric`` accepts an ID number when its first six digits are a division code that was
 valid in the birth year: a county written ``[1986-]房山区`` counts from 1986 on, ``[-2010]崇文区``
 until 2010, a plain name always, and a code may list several periods separated by commas. The
-same rule is built here, once per engine, as a DuckDB table of ``code * 10000 + year`` keys for
-every year from 1900 to 2100 in which a code was valid, so that the check is a hash semi-join.
+same rule is applied by :func:`dizuo.classify.detectors.region_valid` with a sorted NumPy table
+of (code, first year, last year) and a binary search.
 """
 
 from __future__ import annotations
@@ -13,9 +13,6 @@ import re
 from functools import cache
 from importlib import resources
 
-from dizuo.engine.duckdb import DuckDBEngine
-
-REGION_TABLE = "dizuo_classify_region_years"
 FIRST_YEAR = 1900
 LAST_YEAR = 2100
 
@@ -48,20 +45,3 @@ def region_periods() -> tuple[tuple[int, int, int], ...]:
             last = int(span.group(2)) if span and span.group(2) else LAST_YEAR
             periods.append((int(province + code), first, last))
     return tuple(periods)
-
-
-def ensure_region_table(engine: DuckDBEngine) -> str:
-    """Create (once per connection) the temp table of valid ``code * 10000 + year`` keys."""
-    exists = engine.rows(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary",
-        [REGION_TABLE],
-    )[0][0]
-    if not exists:
-        values = ", ".join(f"({c}, {a}, {b})" for c, a, b in region_periods())
-        engine.execute(
-            f"CREATE TEMP TABLE {REGION_TABLE} AS "
-            f"SELECT DISTINCT p.code::BIGINT * 10000 + y.range AS k "
-            f"FROM (VALUES {values}) p(code, y0, y1), range({FIRST_YEAR}, {LAST_YEAR + 1}) y "
-            "WHERE y.range BETWEEN p.y0 AND p.y1"
-        )
-    return REGION_TABLE

@@ -21,6 +21,7 @@ from dizuo.classify.policy import (
     minors_share_sql,
 )
 from dizuo.engine.duckdb import DuckDBEngine, quote_ident, sql_list
+from dizuo.i18n import current_lang, tr
 
 if TYPE_CHECKING:
     from dizuo.ingest.spec import IngestSpec
@@ -150,10 +151,21 @@ def _judge_free_text(
                 field.legal_basis = rule.legal_basis
             field.category = field.category or rule.category
             field.legal_basis = field.legal_basis or rule.legal_basis
-            field.reasons.append(
-                f"{share:.0%} of sampled texts mention {entity.label_en}"
-                + (" (sensitive)" if rule.sensitive else "")
-            )
+            if rule.sensitive:
+                reason = tr(
+                    "{share:.0%} 的抽样文本提及{label}（敏感个人信息）",
+                    "{share:.0%} of sampled texts mention {label} (sensitive)",
+                    share=share,
+                    label=entity.label(current_lang()),
+                )
+            else:
+                reason = tr(
+                    "{share:.0%} 的抽样文本提及{label}",
+                    "{share:.0%} of sampled texts mention {label}",
+                    share=share,
+                    label=entity.label(current_lang()),
+                )
+            field.reasons.append(reason)
 
 
 def classify_version(

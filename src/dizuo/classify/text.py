@@ -1,27 +1,38 @@
 """Free-text scanning: the character spans of entities embedded in prose.
 
-Free text (备注, notes, hotline tickets) is scanned with Python's compiled ``re``: the entities
-sit at unknown positions inside long strings, spans need Python string offsets, and DuckDB's
-RE2 functions return matched text but not positions. Each text gets one pass of one combined
-regular expression (a named group per kind); the validators run on the matches only. Before
-the pass, full-width digits, letters and punctuation are mapped to half-width with
-``str.translate`` — one character to one character — so every offset refers to the original.
+Free text (备注, notes, hotline tickets) is scanned in batches. The texts are joined into one
+string with NUL separators (no pattern crosses one), full-width digits, letters and
+punctuation are mapped to half-width one character for one (so every offset still refers to
+the original), and a few compiled regular expressions each run once over the whole batch:
+
+* every pass starts with a character class (digits, plate provinces, context words,
+  punctuation), so Python's ``re`` skips the other positions in C instead of trying each one;
+* addresses, the costliest pattern, are searched only in texts with a house number (``12号``);
+* e-mail and IPv4 patterns run only when the batch has an ``@`` or a dotted number.
+
+The candidates of all passes are merged leftmost-first (at one position, the earlier pass
+wins), as one alternation would; digit runs are then validated all at once with the column
+detectors (:mod:`dizuo.classify.detectors`: check digits, dates, region codes, prefixes), and
+names are checked against stop words.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import cache
+from itertools import accumulate
+from typing import NamedTuple
 
+import numpy as np
 import pyarrow as pa
 
-from dizuo.classify import validators, vocab
-from dizuo.classify.detectors import EMAIL_RE, FULL_WIDTH, HALF_WIDTH, PLATE_RE
+from dizuo.classify import detectors as det
+from dizuo.classify import vocab
 from dizuo.classify.entities import Entity
 
 HAN = "[\u4e00-\u9fff]"
+SEP = "\x00"
 #: Han characters that may lead an address: not the verbs and labels that precede one
 ADDR_HAN = "[^\\W\\d_a-zA-Z民反映住址点称于的是其请诉求来电人]"
 #: words after which a person's name follows in Chinese service texts
@@ -29,8 +40,10 @@ NAME_CONTEXT = (
     "来电人姓名 来电人 反映人 诉求人 联系人 紧急联系人 当事人 投诉人 举报人 患者 病人 家属 "
     "市民 居民 业主 租户 邻居 房东 家人 姓名 代表人 申请人 监护人 本人"
 ).split()
-#: what may follow a name: punctuation, spaces, or a verb of the ticket
-NAME_CUE = r"(?=[，,。：:；;（(\s、！!]|来电|反映|代其|咨询|称|要求|陪同|家|等|$)"
+#: what may follow a name: punctuation, spaces, the end of the text, or a verb of the ticket
+NAME_CUE = r"(?=[，,。：:；;（(\s、！!\x00]|来电|反映|代其|咨询|称|要求|陪同|家|等|$)"
+#: what may precede a name without a context word: the start of the text or punctuation
+NAME_LEAD = "[，,。；;！!\\s】）)\x00]"
 ADDRESS_RE = (
     f"(?:{ADDR_HAN}{{2,8}}?(?:省|自治区))?(?:{ADDR_HAN}{{1,8}}?(?:市|州|盟))?"
     f"{ADDR_HAN}{{1,8}}?(?:区|县|市|旗)(?:{HAN}{{1,10}}?(?:街道|镇|乡))?"
@@ -38,14 +51,35 @@ ADDRESS_RE = (
     r"(?:[一二三四五六七八九十东南西北中]{1,3}段)?"  # 人民南路四段, 一环路北三段
     r"\d+号(?:院)?(?:附\d+号)?(?:\d+(?:栋|幢|号楼|座))?(?:\d+单元)?(?:\d+(?:室|号|户))?"
 )
-NUMBER_RE = r"(?<![0-9A-Za-z])(?:\+?86[ -]?)?\d(?:[ -]?[0-9A-Z]){8,17}[ -]?[0-9A-Zx](?![0-9A-Za-z])"
-IPV4_RE = r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])"
+#: a run of 10–19 digits or code characters with optional spaces / hyphens and a +86 prefix,
+#: not inside a longer alphanumeric run; starts with a character class (see the module doc)
+NUMBER_RE = (
+    r"[+0-9](?<![0-9A-Za-z][+0-9])(?:(?<=\+)86[ -]?[0-9]|(?<=[0-9]))"
+    r"(?:[ -]?[0-9A-Z]){8,17}[ -]?[0-9A-Zx](?![0-9A-Za-z])"
+)
+IPV4_TEXT_RE = rf"(?<![0-9.]){det.IPV4_RE}(?![0-9.])"
+IPV4_GATE_RE = r"[0-9]\.[0-9]{1,3}\.[0-9]"
+HOUSE_NUMBER_RE = r"[0-9]号"
 
-_HALF = str.maketrans(FULL_WIDTH, HALF_WIDTH)
+#: the order of validation of a digit run: the first detector that accepts it names it
+NUMBER_ENTITIES = (
+    Entity.RESIDENT_ID,
+    Entity.USCC,
+    Entity.BANK_CARD,
+    Entity.MOBILE_PHONE,
+    Entity.LANDLINE_PHONE,
+    Entity.RESIDENT_ID_15,
+)
+
+_HALF = str.maketrans(det.FULL_WIDTH, det.HALF_WIDTH)
+#: full-width characters the patterns need in half width; the common ，：and the ideographic
+#: space are left alone (the patterns accept them as they are)
+_FULL = re.compile(
+    "[" + re.escape(det.FULL_WIDTH.translate({ord(c): None for c in "，：\u3000"})) + "]+"
+)
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """An entity found in a text: ``text[start:end]`` (Python string offsets, end exclusive)."""
 
     start: int
@@ -54,81 +88,105 @@ class Span:
     text: str
 
 
+#: pass order: at one position, an earlier kind wins (as in one regex alternation)
+NUMBER, EMAIL, IPV4, PLATE, ADDRESS, CONTEXT_NAME, NAME = range(7)
+
+
 @cache
-def _pattern() -> re.Pattern[str]:
+def _patterns() -> dict[int, re.Pattern[str]]:
     surname = vocab.surname_pattern()
-    context = "|".join(sorted(NAME_CONTEXT, key=len, reverse=True))
     cued = f"{surname}{HAN}{{1,2}}?{NAME_CUE}"
-    parts = [
-        f"(?P<number>{NUMBER_RE})",
-        f"(?P<email>{EMAIL_RE})",
-        f"(?P<ipv4>{IPV4_RE})",
-        f"(?P<plate>{PLATE_RE})",
-        f"(?P<address>{ADDRESS_RE})",
-        # after a context word a name may run into the next word; elsewhere it needs a cue
-        f"(?:{context})[:：]?\\s*(?P<name>{cued}|{surname}{HAN}{{2}})",
-        f"(?:^|(?<=[，,。；;！!\\s】）)]))(?P<name2>{cued})",
-    ]
-    return re.compile("|".join(parts))
+    # an alternation of literals: re skips positions that cannot start one of them
+    context = "|".join(sorted(NAME_CONTEXT, key=len, reverse=True))
+    starts = "".join(vocab.single_surnames()) + "".join(w[0] for w in vocab.COMPOUND_SURNAMES)
+    return {
+        NUMBER: re.compile(NUMBER_RE),
+        EMAIL: re.compile(det.EMAIL_RE),
+        IPV4: re.compile(IPV4_TEXT_RE),
+        PLATE: re.compile(det.PLATE_RE),
+        ADDRESS: re.compile(ADDRESS_RE),
+        CONTEXT_NAME: re.compile(f"(?:{context})[:：]?\\s*(?P<name>{cued}|{surname}{HAN}{{2}})"),
+        NAME: re.compile(f"{NAME_LEAD}(?=[{starts}])(?P<name>{cued})"),
+    }
 
 
-def _number_entity(raw: str) -> Entity | None:
-    """Which number a digit run is, by validators in order; None when none passes."""
-    value = re.sub(r"[ \-]", "", raw).upper()
-    checks = (
-        (Entity.RESIDENT_ID, validators.resident_id),
-        (Entity.USCC, validators.uscc),
-        (Entity.BANK_CARD, validators.bank_card),
-        (Entity.MOBILE_PHONE, validators.mobile),
-        (Entity.LANDLINE_PHONE, validators.landline),
-        (Entity.RESIDENT_ID_15, validators.resident_id_15),
-    )
-    for entity, check in checks:
-        if check(value):
-            return entity
-    return None
+@cache
+def _name_checks() -> tuple[re.Pattern[str], frozenset[str], frozenset[str]]:
+    context = "|".join(map(re.escape, NAME_CONTEXT))
+    words = "|".join(map(re.escape, vocab.NAME_STOP_WORDS))
+    reject = re.compile(f"^(?:{context})|[{vocab.NAME_STOP_SUFFIXES}]$|{words}")
+    return reject, frozenset(vocab.NAME_STOP_GIVEN), frozenset(vocab.COMPOUND_SURNAMES)
 
 
 def _name_ok(name: str, *, after_context: bool) -> bool:
     """Reject words that only look like names. A given name of numerals only (张三, 李一) is
     accepted after a context word (患者, 市民, 反映人 …), where it is a name; elsewhere it is
     more often a grade or an ordinal (高三, 第一)."""
-    if name[-1] in vocab.NAME_STOP_SUFFIXES or any(w in name for w in vocab.NAME_STOP_WORDS):
+    reject, numerals, compound = _name_checks()
+    if reject.search(name):
         return False
-    if any(name.startswith(word) for word in NAME_CONTEXT):
-        return False
-    given = name[2:] if name[:2] in vocab.COMPOUND_SURNAMES else name[1:]
-    return after_context or not all(c in vocab.NAME_STOP_GIVEN for c in given)
+    if after_context:
+        return True
+    return not numerals.issuperset(name[2:] if name[:2] in compound else name[1:])
 
 
-def scan_one(text: str) -> list[Span]:
-    """The entity spans in one text, in order of position."""
-    half = text.translate(_HALF)
-    spans: list[Span] = []
-    for match in _pattern().finditer(half):
-        group = match.lastgroup
-        if group is None:
-            continue
-        kind = "name" if group == "name2" else group
-        start, end = match.span(group)
-        found = match.group(group)
-        entity: Entity | None
-        if kind == "number":
-            entity = _number_entity(found)
-        elif kind == "email":
-            entity = Entity.EMAIL
-        elif kind == "ipv4":
-            entity = Entity.IPV4 if validators.ipv4(found) else None
-        elif kind == "plate":
-            entity = Entity.LICENSE_PLATE
-        elif kind == "address":
-            entity = Entity.ADDRESS
-        else:
-            ok = _name_ok(found, after_context=group == "name")
-            entity = Entity.PERSON_NAME if ok else None
-        if entity is not None:
-            spans.append(Span(start, end, entity, text[start:end]))
-    return spans
+def _text_windows(joined: str, hits: list[int], tail: int) -> list[tuple[int, int]]:
+    """For every text holding one of the (ascending) positions ``hits``: its start, and its
+    end or ``tail`` characters after its last hit, whichever comes first."""
+    windows: dict[int, int] = {}
+    for hit in hits:
+        start = joined.rfind(SEP, 0, hit) + 1
+        windows[start] = hit
+    return [(a, min(joined.find(SEP, h), h + tail)) for a, h in windows.items()]
+
+
+def _candidates(half: str) -> list[tuple[int, int, int, int]]:
+    """Every (start, pass order, end, kind) the passes find in the joined, half-width batch."""
+    patterns = _patterns()
+    found: list[tuple[int, int, int, int]] = []
+    for kind in (NUMBER, PLATE):
+        found += [(m.start(), kind, m.end(), kind) for m in patterns[kind].finditer(half)]
+    for kind in (CONTEXT_NAME, NAME):
+        found += [(m.start(1), kind, m.end(1), kind) for m in patterns[kind].finditer(half)]
+    gated = (  # kind, where it may occur, how far after that position it may end
+        (EMAIL, [m.start() for m in re.finditer("@", half)], 256),
+        (IPV4, [m.start() for m in re.finditer(IPV4_GATE_RE, half)], 16),
+        (ADDRESS, [m.start() for m in re.finditer(HOUSE_NUMBER_RE, half)], 32),
+    )
+    for kind, hits, tail in gated:
+        for start, end in _text_windows(half, hits, tail):
+            found += [
+                (m.start(), kind, m.end(), kind) for m in patterns[kind].finditer(half, start, end)
+            ]
+    return found
+
+
+def _leftmost(found: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int]]:
+    """Non-overlapping candidates, leftmost first; at one start the earlier pass wins."""
+    kept: list[tuple[int, int, int]] = []
+    end = -1
+    found.sort()
+    for start, _, stop, kind in found:
+        if start >= end and stop > start:
+            kept.append((start, stop, kind))
+            end = stop
+    return kept
+
+
+def _number_entities(raws: list[str]) -> list[Entity | None]:
+    """Which number each digit run is (validated in bulk); None when no detector accepts it."""
+    if not raws:
+        return []
+    values = det.Values(det.compact(det.normalise_text(pa.array(raws, pa.string()))))
+    named = np.full(len(raws), -1)
+    for order, entity in enumerate(NUMBER_ENTITIES):
+        hits = det.detect(entity, values) & (named < 0)
+        named[hits] = order
+    return [NUMBER_ENTITIES[n] if n >= 0 else None for n in named.tolist()]
+
+
+def _to_half(joined: str) -> str:
+    return _FULL.sub(lambda m: m.group().translate(_HALF), joined)
 
 
 def scan_text(texts: Iterable[str | None] | pa.Array | pa.ChunkedArray) -> list[list[Span]]:
@@ -138,7 +196,48 @@ def scan_text(texts: Iterable[str | None] | pa.Array | pa.ChunkedArray) -> list[
         texts: A list of strings, or an Arrow string array.
 
     Returns:
-        One list of :class:`Span` per input text, in input order.
+        One list of :class:`Span` per input text, in input order, by position.
     """
     values = texts.to_pylist() if isinstance(texts, pa.Array | pa.ChunkedArray) else texts
-    return [scan_one(t) if t else [] for t in values]
+    items = [v.replace(SEP, " ") if v else "" for v in values]
+    out: list[list[Span]] = [[] for _ in items]
+    if not any(items):
+        return out
+    joined = SEP + SEP.join(items) + SEP
+    starts = list(accumulate((len(t) + 1 for t in items), initial=1))
+    kept = _leftmost(_candidates(_to_half(joined)))
+    numbers = _number_entities(
+        [joined[a:b] for a, b, kind in kept if kind == NUMBER],
+    )
+    which = np.searchsorted(starts, [a for a, _, _ in kept], side="right") - 1
+    next_number = iter(numbers).__next__
+    kind_entity = _KIND_ENTITY
+    for (start, end, kind), row in zip(kept, which.tolist(), strict=True):
+        raw = joined[start:end]
+        entity: Entity | None
+        if kind == NUMBER:
+            entity = next_number()
+        elif kind == CONTEXT_NAME or kind == NAME:
+            # a name is Han characters only: nothing to map to half width
+            entity = (
+                Entity.PERSON_NAME if _name_ok(raw, after_context=kind == CONTEXT_NAME) else None
+            )
+        else:
+            entity = kind_entity[kind]
+        if entity is not None:
+            offset = starts[row]
+            out[row].append(Span(start - offset, end - offset, entity, raw))
+    return out
+
+
+_KIND_ENTITY = {
+    EMAIL: Entity.EMAIL,
+    IPV4: Entity.IPV4,
+    PLATE: Entity.LICENSE_PLATE,
+    ADDRESS: Entity.ADDRESS,
+}
+
+
+def scan_one(text: str) -> list[Span]:
+    """The entity spans in one text, in order of position."""
+    return scan_text([text])[0]
