@@ -45,6 +45,9 @@ NAME_CUE = r"(?=[，,。：:；;（(\s、！!\x00]|来电|反映|代其|咨询|�
 #: what may precede a name without a context word: the start of the text or punctuation
 NAME_LEAD = "[，,。；;！!\\s】）)\x00]"
 ADDRESS_RE = (
+    # a necessary condition first, cheap to fail: a district-level marker within the 28
+    # characters the province, city and district parts can span
+    f"(?={ADDR_HAN}{{0,30}}?[区县市旗])"
     f"(?:{ADDR_HAN}{{2,8}}?(?:省|自治区))?(?:{ADDR_HAN}{{1,8}}?(?:市|州|盟))?"
     f"{ADDR_HAN}{{1,8}}?(?:区|县|市|旗)(?:{HAN}{{1,10}}?(?:街道|镇|乡))?"
     f"{HAN}{{1,12}}?(?:路|街|巷|大道|道|村|弄|胡同)"
@@ -58,8 +61,11 @@ NUMBER_RE = (
     r"(?:[ -]?[0-9A-Z]){8,17}[ -]?[0-9A-Zx](?![0-9A-Za-z])"
 )
 IPV4_TEXT_RE = rf"(?<![0-9.]){det.IPV4_RE}(?![0-9.])"
-IPV4_GATE_RE = r"[0-9]\.[0-9]{1,3}\.[0-9]"
-HOUSE_NUMBER_RE = r"[0-9]号"
+#: where an address (a house number) or an IPv4 address (a dotted number) may be
+_GATE = re.compile(r"[0-9](?:(号)|(\.[0-9]{1,3}\.[0-9]))")
+#: an address starts at most this many characters before its house number (the pattern's
+#: parts before the number add up to 59 characters at most)
+ADDRESS_HEAD = 96
 
 #: the order of validation of a digit run: the first detector that accepts it names it
 NUMBER_ENTITIES = (
@@ -72,11 +78,9 @@ NUMBER_ENTITIES = (
 )
 
 _HALF = str.maketrans(det.FULL_WIDTH, det.HALF_WIDTH)
-#: full-width characters the patterns need in half width; the common ，：and the ideographic
-#: space are left alone (the patterns accept them as they are)
-_FULL = re.compile(
-    "[" + re.escape(det.FULL_WIDTH.translate({ord(c): None for c in "，：\u3000"})) + "]+"
-)
+#: full-width characters the patterns need in half width (digits, letters, ＋－．＠); the
+#: common ，：and the ideographic space are left alone (the patterns accept them as they are)
+_FULL = re.compile("[\uff0b\uff0d\uff0e\uff10-\uff19\uff20-\uff3a\uff41-\uff5a]+")
 
 
 class Span(NamedTuple):
@@ -111,33 +115,46 @@ def _patterns() -> dict[int, re.Pattern[str]]:
 
 
 @cache
-def _name_checks() -> tuple[re.Pattern[str], frozenset[str], frozenset[str]]:
+def _name_patterns() -> tuple[str, str]:
+    """RE2 patterns: a word that only looks like a name; a given name of numerals only."""
     context = "|".join(map(re.escape, NAME_CONTEXT))
     words = "|".join(map(re.escape, vocab.NAME_STOP_WORDS))
-    reject = re.compile(f"^(?:{context})|[{vocab.NAME_STOP_SUFFIXES}]$|{words}")
-    return reject, frozenset(vocab.NAME_STOP_GIVEN), frozenset(vocab.COMPOUND_SURNAMES)
+    reject = f"^(?:{context})|[{vocab.NAME_STOP_SUFFIXES}]$|{words}"
+    compound = "|".join(vocab.COMPOUND_SURNAMES)
+    numerals = f"^(?:{compound}|.)[{vocab.NAME_STOP_GIVEN}]*$"
+    return reject, numerals
 
 
-def _name_ok(name: str, *, after_context: bool) -> bool:
-    """Reject words that only look like names. A given name of numerals only (张三, 李一) is
-    accepted after a context word (患者, 市民, 反映人 …), where it is a name; elsewhere it is
-    more often a grade or an ordinal (高三, 第一)."""
-    reject, numerals, compound = _name_checks()
-    if reject.search(name):
-        return False
-    if after_context:
-        return True
-    return not numerals.issuperset(name[2:] if name[:2] in compound else name[1:])
+def _names_ok(names: list[str], after_context: list[bool]) -> list[bool]:
+    """Reject words that only look like names (checked in bulk). A given name of numerals only
+    (张三, 李一) is accepted after a context word (患者, 市民, 反映人 …), where it is a name;
+    elsewhere it is more often a grade or an ordinal (高三, 第一)."""
+    if not names:
+        return []
+    reject, numerals = _name_patterns()
+    values = pa.array(names, pa.string())
+    bad = det.has_pattern(values, reject)
+    bad |= det.has_pattern(values, numerals) & ~np.array(after_context, dtype=bool)
+    return [bool(b) for b in ~bad]
 
 
-def _text_windows(joined: str, hits: list[int], tail: int) -> list[tuple[int, int]]:
-    """For every text holding one of the (ascending) positions ``hits``: its start, and its
-    end or ``tail`` characters after its last hit, whichever comes first."""
-    windows: dict[int, int] = {}
+def _text_windows(
+    joined: str, hits: list[int], tail: int, head: int | None = None
+) -> list[tuple[int, int]]:
+    """For every text holding one of the (ascending) positions ``hits``: the part of it from
+    ``head`` characters before its first hit (its start when ``head`` is None) to ``tail``
+    characters after its last hit, clipped to the text."""
+    windows: dict[int, list[int]] = {}
     for hit in hits:
         start = joined.rfind(SEP, 0, hit) + 1
-        windows[start] = hit
-    return [(a, min(joined.find(SEP, h), h + tail)) for a, h in windows.items()]
+        if start in windows:
+            windows[start][1] = hit
+        else:
+            windows[start] = [hit, hit]
+    return [
+        (a if head is None else max(a, first - head), min(joined.find(SEP, last), last + tail))
+        for a, (first, last) in windows.items()
+    ]
 
 
 def _candidates(half: str) -> list[tuple[int, int, int, int]]:
@@ -148,13 +165,17 @@ def _candidates(half: str) -> list[tuple[int, int, int, int]]:
         found += [(m.start(), kind, m.end(), kind) for m in patterns[kind].finditer(half)]
     for kind in (CONTEXT_NAME, NAME):
         found += [(m.start(1), kind, m.end(1), kind) for m in patterns[kind].finditer(half)]
-    gated = (  # kind, where it may occur, how far after that position it may end
-        (EMAIL, [m.start() for m in re.finditer("@", half)], 256),
-        (IPV4, [m.start() for m in re.finditer(IPV4_GATE_RE, half)], 16),
-        (ADDRESS, [m.start() for m in re.finditer(HOUSE_NUMBER_RE, half)], 32),
+    houses: list[int] = []
+    dotted: list[int] = []
+    for m in _GATE.finditer(half):  # one pass finds both: a house number or a dotted number
+        (houses if m.lastindex == 1 else dotted).append(m.start())
+    gated = (  # kind, where it may occur, how far before and after that position it may reach
+        (EMAIL, [m.start() for m in re.finditer("@", half)], None, 256),
+        (IPV4, dotted, None, 16),
+        (ADDRESS, houses, ADDRESS_HEAD, 32),
     )
-    for kind, hits, tail in gated:
-        for start, end in _text_windows(half, hits, tail):
+    for kind, hits, head, tail in gated:
+        for start, end in _text_windows(half, hits, tail, head):
             found += [
                 (m.start(), kind, m.end(), kind) for m in patterns[kind].finditer(half, start, end)
             ]
@@ -206,30 +227,28 @@ def scan_text(texts: Iterable[str | None] | pa.Array | pa.ChunkedArray) -> list[
     joined = SEP + SEP.join(items) + SEP
     starts = list(accumulate((len(t) + 1 for t in items), initial=1))
     kept = _leftmost(_candidates(_to_half(joined)))
-    numbers = _number_entities(
-        [joined[a:b] for a, b, kind in kept if kind == NUMBER],
-    )
+    numbers = _number_entities([joined[a:b] for a, b, kind in kept if kind == NUMBER])
+    names = [(joined[a:b], kind == CONTEXT_NAME) for a, b, kind in kept if kind in _NAME_KINDS]
+    names_ok = _names_ok([n for n, _ in names], [c for _, c in names])
     which = np.searchsorted(starts, [a for a, _, _ in kept], side="right") - 1
-    next_number = iter(numbers).__next__
+    next_number, next_name = iter(numbers).__next__, iter(names_ok).__next__
     kind_entity = _KIND_ENTITY
+    person = Entity.PERSON_NAME
     for (start, end, kind), row in zip(kept, which.tolist(), strict=True):
-        raw = joined[start:end]
         entity: Entity | None
         if kind == NUMBER:
             entity = next_number()
-        elif kind == CONTEXT_NAME or kind == NAME:
-            # a name is Han characters only: nothing to map to half width
-            entity = (
-                Entity.PERSON_NAME if _name_ok(raw, after_context=kind == CONTEXT_NAME) else None
-            )
+        elif kind in _NAME_KINDS:
+            entity = person if next_name() else None
         else:
             entity = kind_entity[kind]
         if entity is not None:
             offset = starts[row]
-            out[row].append(Span(start - offset, end - offset, entity, raw))
+            out[row].append(Span(start - offset, end - offset, entity, joined[start:end]))
     return out
 
 
+_NAME_KINDS = (CONTEXT_NAME, NAME)
 _KIND_ENTITY = {
     EMAIL: Entity.EMAIL,
     IPV4: Entity.IPV4,
