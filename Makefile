@@ -10,6 +10,8 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# pyCANON pins exact old versions of numpy, typer, typing-extensions …: install it alone
+	$(BIN)/python -m pip install --quiet --no-deps pycanon==1.3.6
 	touch $(STAMP)
 
 ## run: create the environment and run the main job (the demo)

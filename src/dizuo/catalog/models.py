@@ -218,3 +218,22 @@ class ClassificationOverride(Base):
     created_by: Mapped[str] = mapped_column(sa.String(128))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+
+
+class ProtectionRun(Base):
+    """How a shared-zone version was made: the recipe (never a key), its hash, the parent
+    version, and the risk and utility report."""
+
+    __tablename__ = "protection_runs"
+
+    version_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    parent_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("versions.id", ondelete="CASCADE"), index=True
+    )
+    recipe_hash: Mapped[str] = mapped_column(sa.String(64))
+    recipe: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    report: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(sa.String(128))

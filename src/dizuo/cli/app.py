@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from dizuo.cli import catalog_cmds, classify_cmds, lake_cmds
+from dizuo.cli import catalog_cmds, classify_cmds, lake_cmds, protect_cmds
 from dizuo.cli.context import state
 from dizuo.cli.output import console, err_console, human_bytes, print_json, table
 from dizuo.errors import DizuoError, InvalidInput
@@ -44,6 +44,19 @@ app.command(
 app.command("scan-text", help=tr("在自由文本中查找个人信息", "Find personal data in free text"))(
     classify_cmds.scan_text
 )
+app.command(
+    "protect",
+    help=tr(
+        "按配方对数据集版本或文件去标识化（输出到共享库）",
+        "De-identify a dataset version (into the shared zone) or a file by a recipe",
+    ),
+)(protect_cmds.protect)
+app.command(
+    "propose-recipe",
+    help=tr(
+        "按分类结果生成去标识化配方草稿", "Propose a protection recipe from the classification"
+    ),
+)(protect_cmds.propose_recipe)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help=tr("输出 JSON", "print JSON"))]
 

@@ -163,8 +163,42 @@ def classify_stage(ws: Workspace, run: DemoRun, say: Report) -> None:
         )
 
 
-# Later stages (protect, link, share) register here, in order.
-STAGES: list[tuple[str, Stage]] = [("classify", classify_stage)]
+def protect_stage(ws: Workspace, run: DemoRun, say: Report) -> None:
+    """Propose a recipe from each personal dataset's classification, keep it in the
+    workspace's ``recipes/`` folder, and protect the dataset into the shared zone."""
+    from dizuo.protect.recipe import propose
+    from dizuo.protect.run import protect_version, stored_classification
+
+    folder = ws.home / "recipes"
+    folder.mkdir(exist_ok=True)
+    say(tr("去标识化（共享库）：", "de-identification (shared zone):"))
+    for item in run.manifest.datasets:
+        columns = stored_classification(ws, item.code)
+        if not any(c["pi"] for c in columns):
+            continue
+        path = folder / f"{item.code}.yaml"
+        path.write_text(propose(columns, k=5), encoding="utf-8")
+        result = protect_version(ws, item.code, path)
+        line = f"  {item.code:<28} → {result.target:<34} "
+        privacy = result.report.get("privacy")
+        if privacy:
+            before, after = privacy["risk_before"], privacy["risk_after"]
+            line += tr(
+                "k={k}，隐匿 {s} 条，检察官风险 {b:.2f} → {a:.2f}，LM {lm:.3f}",
+                "k={k}, {s} suppressed, prosecutor risk {b:.2f} → {a:.2f}, LM {lm:.3f}",
+                k=after.get("k"),
+                s=privacy["result"].get("suppressed", 0),
+                b=before.get("prosecutor_max", 0.0),
+                a=after.get("prosecutor_max", 0.0),
+                lm=privacy["result"].get("loss_lm", 0.0),
+            )
+        else:
+            line += tr("{n} 个字段已处理", "{n} fields transformed", n=len(result.fields))
+        say(line)
+
+
+# Later stages (link, share) register here, in order.
+STAGES: list[tuple[str, Stage]] = [("classify", classify_stage), ("protect", protect_stage)]
 
 
 def tour_text(run: DemoRun) -> str:

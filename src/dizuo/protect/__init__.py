@@ -1,0 +1,1 @@
+"""Protect: de-identification recipes, transforms, privacy models and risk."""
