@@ -33,7 +33,12 @@ def test_demo_then_datasets_list(tmp_path: Path) -> None:
     listed = dizuo("datasets", "list", "--json", home=home)
     assert listed.returncode == 0, listed.stderr
     rows = {d["code"]: d for d in json.loads(listed.stdout)}
-    assert set(rows) == {d.code for d in manifest.datasets}
+    raw = {d.code for d in manifest.datasets}
+    shared = set(rows) - raw
+    assert raw <= set(rows)
+    # every personal dataset is protected into the shared zone; the statistics are not
+    assert shared and all(code.removesuffix("_shared") in raw for code in shared)
+    assert "edu_student_roll_shared" in shared and "stats_digital_economy_shared" not in shared
     for item in manifest.datasets:
         assert rows[item.code]["rows"] == item.rows, item.code
         assert rows[item.code]["name"] == item.name
@@ -42,6 +47,10 @@ def test_demo_then_datasets_list(tmp_path: Path) -> None:
     again = dizuo("demo", "--home", str(home), "--no-serve")
     assert again.returncode == 0, again.stderr
     assert again.stdout.count("no new version") == len(manifest.datasets)
+    relisted = {
+        d["code"]: d for d in json.loads(dizuo("datasets", "list", "--json", home=home).stdout)
+    }
+    assert all(relisted[code]["version"] == 1 for code in shared)  # protect is idempotent too
     sql = dizuo(
         "sql", f"select count(*) as n from {manifest.datasets[0].code}", "--json", home=home
     )

@@ -157,3 +157,35 @@ def test_file_mode_needs_a_key_and_writes_atomically(
     assert result.code == 0 and csv_out.read_text(encoding="utf-8").count("\n") == 4
     result = cli(None, "protect", str(source), "--recipe", str(recipe), "--out", "x.txt")
     assert result.code != 0 and ".parquet" in result.err
+
+
+def test_a_privacy_model_in_the_recipe(people: Workspace, tmp_path: Path) -> None:
+    import pandas as pd
+    from pycanon import anonymity as canon
+
+    ws = people
+    privacy = """
+privacy:
+  quasi_identifiers:
+    性别: {kind: values}
+    区县: {kind: values}
+    出生日期: {kind: values}
+  models: [{k_anonymity: 2}]
+"""
+    result = protect_version(ws, "people", write(tmp_path / "r.yaml", RECIPE + privacy))
+    report = result.report["privacy"]
+    assert report["risk_before"]["prosecutor_max"] == 1.0
+    assert report["risk_after"]["k"] >= 2 and report["risk_after"]["prosecutor_max"] <= 0.5
+    table = run_sql(ws, "SELECT 性别, 区县, 出生日期 FROM people_shared").to_pandas()
+    released = table[~(table == "*").all(axis=1)]
+    assert isinstance(released, pd.DataFrame)
+    if len(released):
+        assert canon.k_anonymity(released, ["性别", "区县", "出生日期"]) >= 2  # checked by pyCANON
+    too_big = RECIPE + privacy.replace("k_anonymity: 2", "k_anonymity: 50")
+    with pytest.raises(InvalidInput, match="50"):
+        protect_version(ws, "people", write(tmp_path / "big.yaml", too_big), output="people_k50")
+    missing = RECIPE + privacy.replace(
+        "区县: {kind: values}", "区县: {kind: table, rows: [[锦江区, 成都市, '*']]}"
+    )
+    with pytest.raises(InvalidInput, match="青羊区|武侯区"):
+        protect_version(ws, "people", write(tmp_path / "miss.yaml", missing), output="people_h")

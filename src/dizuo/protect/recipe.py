@@ -365,6 +365,8 @@ def propose(columns: list[dict[str, Any]], *, k: int = 5) -> str:
         elif entity in _BY_ENTITY:
             fields[name] = dict(_BY_ENTITY[entity])
             notes[name] = tr("识别为 {e}", "detected as {e}", e=entity)
+        elif entity in _QUASI:  # kept for the privacy model, which generalises it
+            fields[name] = "keep"
         elif entity in ("latitude", "longitude") and c.get("pi"):
             fields[name] = {"transform": "drop"}
             notes[name] = tr("个人的精确位置", "a person's precise location")
