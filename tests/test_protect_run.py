@@ -189,3 +189,25 @@ privacy:
     )
     with pytest.raises(InvalidInput, match="青羊区|武侯区"):
         protect_version(ws, "people", write(tmp_path / "miss.yaml", missing), output="people_h")
+
+
+def test_coordinates_are_snapped_in_pairs(ws: Workspace, tmp_path: Path) -> None:
+    text = "名称,纬度,经度\nA,30.657101,104.065501\nB,30.657302,104.065702\nC,31.2,121.4\n"
+    load(ws, write(tmp_path / "poi.csv", text), "poi")
+    recipe = write(
+        tmp_path / "r.yaml",
+        "default: keep\nfields:\n"
+        "  纬度: {transform: generalise, kind: coordinates, cell_m: 1000, longitude: 经度}\n",
+    )
+    protect_version(ws, "poi", recipe)
+    rows = run_sql(ws, "SELECT * FROM poi_shared ORDER BY 名称").to_pylist()
+    assert (rows[0]["纬度"], rows[0]["经度"]) == (rows[1]["纬度"], rows[1]["经度"])  # one cell
+    assert (rows[0]["纬度"], rows[0]["经度"]) != (rows[2]["纬度"], rows[2]["经度"])
+    assert abs(rows[2]["经度"] - 121.4) < 0.01
+    wrong = write(
+        tmp_path / "w.yaml",
+        "fields:\n"
+        "  纬度: {transform: generalise, kind: coordinates, cell_m: 1000, longitude: lng}\n",
+    )
+    with pytest.raises(InvalidInput, match="lng"):
+        protect_version(ws, "poi", wrong)

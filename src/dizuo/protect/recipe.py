@@ -278,6 +278,11 @@ def check_against(recipe: Recipe, columns: list[str], *, source: str) -> None:
     import difflib
 
     named = list(recipe.fields)
+    named += [
+        t.longitude
+        for t in recipe.fields.values()
+        if isinstance(t, Generalise) and t.longitude is not None
+    ]
     if recipe.privacy is not None:
         named += list(recipe.privacy.quasi_identifiers) + recipe.privacy.sensitive_attributes()
     for name in named:

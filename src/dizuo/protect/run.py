@@ -187,12 +187,21 @@ def _generalise(
             _text(values), level=cast(transforms.RegionLevel, t.level)
         )
     assert t.cell_m is not None and t.longitude is not None
-    lat, _ = transforms.generalise_coordinates(
-        _number(values, name, source),
+    lat, _ = _coordinates(table, name, t, source)
+    return lat
+
+
+def _coordinates(
+    table: pa.Table, name: str, t: R.Generalise, source: str
+) -> tuple[pa.Array, pa.Array]:
+    from dizuo.protect import transforms
+
+    assert t.cell_m is not None and t.longitude is not None
+    return transforms.generalise_coordinates(
+        _number(table[name], name, source),
         _number(table[t.longitude], t.longitude, source),
         cell_m=t.cell_m,
     )
-    return lat
 
 
 def _text(values: pa.Array) -> pa.Array:
@@ -234,10 +243,21 @@ def apply_recipe(
     columns: dict[str, pa.Array | pa.ChunkedArray] = {}
     fields: dict[str, str] = {}
     dropped: list[str] = []
+    # a coordinate pair is snapped together: the longitude column follows its latitude's
+    # transform unless the recipe drops it
+    paired: dict[str, tuple[pa.Array, str]] = {}
+    for name in table.column_names:
+        t = recipe.transform_of(name)
+        if isinstance(t, R.Generalise) and t.kind == "coordinates" and t.longitude:
+            _, lon = _coordinates(table, name, t, source)
+            paired[t.longitude] = (lon, _describe(t))
     for name in table.column_names:
         t = recipe.transform_of(name)
         if isinstance(t, R.Drop):
             dropped.append(name)
+            continue
+        if name in paired:
+            columns[name], fields[name] = paired[name]
             continue
         columns[name] = _apply(table, name, t, key, source)
         fields[name] = _describe(t)
