@@ -37,7 +37,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -45,7 +44,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from common import busy_seconds, machine, table, wait_idle
+from common import ensure_venv, machine, run_measured, table, wait_idle
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "_data"
@@ -383,41 +382,15 @@ def dizuo_child(work: Path, target: Path, repeat: int) -> None:
 
 
 def ensure_presidio() -> Path:
-    python = VENV / "bin" / "python"
-    check = [str(python), "-c", "import presidio_analyzer, sys; sys.exit(0)"]
-    if python.exists() and subprocess.run(check, capture_output=True).returncode == 0:
-        return python
-    print(f"creating {VENV.relative_to(HERE.parent)} …", flush=True)
-    subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", f"presidio-analyzer=={PRESIDIO_VERSION}"],
-        check=True,
-    )
-    return python
+    return ensure_venv(VENV, "presidio_analyzer", f"presidio-analyzer=={PRESIDIO_VERSION}")
 
 
 def run_side(cmd: list[str], target: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
-    import resource
-
-    busy_before = busy_seconds()
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu_before = usage.ru_utime + usage.ru_stime
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = usage.ru_utime + usage.ru_stime - cpu_before
-    busy_after = busy_seconds()
-    if proc.returncode != 0:
-        raise SystemExit(f"command failed: {' '.join(cmd)}\n{proc.stderr}{proc.stdout}")
-    out = json.loads(target.read_text(encoding="utf-8"))
-    out["process_seconds"] = wall
-    out["cpu"] = cpu
-    out["others"] = (
-        None
-        if busy_before is None or busy_after is None
-        else max(0.0, busy_after - busy_before - cpu)
-    )
+    measured = run_measured(cmd, env)
+    out: dict[str, Any] = json.loads(target.read_text(encoding="utf-8"))
+    out["process_seconds"] = measured["wall"]
+    out["cpu"] = measured["cpu"]
+    out["others"] = measured["others"]
     return out
 
 

@@ -74,3 +74,46 @@ def machine(*extra: str) -> str:
         *extra,
     ]
     return ", ".join(parts)
+
+
+def ensure_venv(venv: Path, module: str, requirement: str) -> Path:
+    """The python of a virtualenv holding a competitor (created with pip on first use)."""
+    import subprocess
+    import sys
+
+    python = venv / "bin" / "python"
+    check = [str(python), "-c", f"import {module}, sys; sys.exit(0)"]
+    if python.exists() and subprocess.run(check, capture_output=True).returncode == 0:
+        return python
+    print(f"creating {venv} …", flush=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", requirement], check=True)
+    return python
+
+
+def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, float | None]:
+    """Run a command to its end: its wall and CPU seconds, and other processes' CPU meanwhile.
+
+    Raises:
+        SystemExit: The command failed (its output is shown).
+    """
+    import resource
+    import subprocess
+
+    busy_before = busy_seconds()
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_before = usage.ru_utime + usage.ru_stime
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = usage.ru_utime + usage.ru_stime - cpu_before
+    busy_after = busy_seconds()
+    if proc.returncode != 0:
+        raise SystemExit(f"command failed: {' '.join(cmd)}\n{proc.stderr}{proc.stdout}")
+    others = (
+        None
+        if busy_before is None or busy_after is None
+        else max(0.0, busy_after - busy_before - cpu)
+    )
+    return {"wall": wall, "cpu": cpu, "others": others}

@@ -42,14 +42,13 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from common import busy_seconds, machine, table, wait_idle
+from common import ensure_venv, machine, run_measured, table, wait_idle
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "_data"
@@ -254,40 +253,13 @@ def big_child(method: str, out: Path) -> None:
 
 
 def ensure_anjana() -> Path:
-    python = VENV / "bin" / "python"
-    check = [str(python), "-c", "import anjana, sys; sys.exit(0)"]
-    if python.exists() and subprocess.run(check, capture_output=True).returncode == 0:
-        return python
-    print(f"creating {VENV.relative_to(HERE.parent)} …", flush=True)
-    subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", f"anjana=={ANJANA_VERSION}"], check=True
-    )
-    return python
+    return ensure_venv(VENV, "anjana", f"anjana=={ANJANA_VERSION}")
 
 
 def run_side(cmd: list[str], target: Path) -> dict[str, Any]:
-    import resource
-
-    busy_before = busy_seconds()
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu_before = usage.ru_utime + usage.ru_stime
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = usage.ru_utime + usage.ru_stime - cpu_before
-    busy_after = busy_seconds()
-    if proc.returncode != 0:
-        raise SystemExit(f"command failed: {' '.join(cmd)}\n{proc.stderr}{proc.stdout}")
+    measured = run_measured(cmd)
     out: dict[str, Any] = json.loads(target.read_text(encoding="utf-8"))
-    out["_process"] = {
-        "wall": wall,
-        "cpu": cpu,
-        "others": None
-        if busy_before is None or busy_after is None
-        else max(0.0, busy_after - busy_before - cpu),
-    }
+    out["_process"] = measured
     return out
 
 

@@ -21,13 +21,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dizuo.classify.columns import ColumnResult
 from dizuo.classify.detectors import DATE_RE, RIC15_RE, RIC18_RE, normalise_sql
 from dizuo.classify.entities import Entity
 from dizuo.engine.duckdb import sql_literal
-from dizuo.errors import InvalidInput, Location, NotFound
 from dizuo.i18n import tr
 
 Grade = Literal["核心数据", "重要数据", "一般数据"]
@@ -261,47 +260,28 @@ def load_policy(path: Path | None = None) -> Policy:
         InvalidInput: The file is not valid YAML or does not follow the policy schema; the
             message names the file, the line (for syntax errors) and the field.
     """
+    from dizuo.modelfile import read_mapping, validate
+
+    what = ("策略文件", "policy file")
     if path is None:
         text = resources.files("dizuo.classify").joinpath(DEFAULT_POLICY).read_text("utf-8")
         name = f"dizuo/classify/{DEFAULT_POLICY}"
+        data = yaml.safe_load(text)
     else:
         path = Path(path)
-        if not path.is_file():
-            raise NotFound(
-                tr("策略文件不存在", "policy file not found"), where=Location(file=str(path))
-            )
-        text = path.read_text(encoding="utf-8")
+        data = read_mapping(path, what)
         name = str(path)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InvalidInput(
-            tr("策略文件不是有效的 YAML：{p}", "the policy file is not valid YAML: {p}", p=problem),
-            where=Location(file=name, line=line),
-        ) from exc
-    if not isinstance(data, dict):
-        raise InvalidInput(
-            tr("策略文件的顶层应是映射", "the policy file must be a mapping at the top level"),
-            where=Location(file=name),
-        )
-    try:
-        return Policy.model_validate(data)
-    except ValidationError as exc:
-        errors = exc.errors()
-        details = "; ".join(_error_text(e) for e in errors[:3])
-        if len(errors) > 3:
-            details += tr("（另有 {n} 处错误）", " (and {n} more)", n=len(errors) - 3)
-        raise InvalidInput(
-            tr("策略文件有误：{d}", "invalid policy: {d}", d=details),
-            where=Location(file=name),
-            hint=tr(
-                "参照随附的默认策略 dizuo/classify/policy.yaml",
-                "compare with the packaged default dizuo/classify/policy.yaml",
-            ),
-        ) from exc
+    return validate(
+        Policy,
+        data,
+        name=name,
+        what=what,
+        hint=tr(
+            "参照随附的默认策略 dizuo/classify/policy.yaml",
+            "compare with the packaged default dizuo/classify/policy.yaml",
+        ),
+        describe=_error_text,
+    )
 
 
 @dataclass
