@@ -117,6 +117,7 @@ def test_a_proposal_is_a_valid_recipe(tmp_path: Path) -> None:
         {"column": "zd", "entity": "icd10_code", "pi": True, "sensitive": True},
         {"column": "bz", "entity": None, "pi": True, "sensitive": True, "free_text": True},
         {"column": "je", "entity": None, "pi": False, "sensitive": False},
+        {"column": "xjh", "entity": None, "pi": False, "sensitive": False, "distinct_share": 1.0},
     ]
     text = R.propose(columns, k=5)
     assert text.startswith("#")
@@ -125,6 +126,7 @@ def test_a_proposal_is_a_valid_recipe(tmp_path: Path) -> None:
     assert isinstance(recipe.fields["xm"], R.Mask)
     assert isinstance(recipe.fields["bz"], R.Drop)
     assert isinstance(recipe.fields["je"], R.Keep)
+    assert isinstance(recipe.fields["xjh"], R.Pseudonymise)  # one value per record
     assert recipe.privacy is not None
     assert set(recipe.privacy.quasi_identifiers) == {"xb", "csrq"}
     assert recipe.privacy.sensitive_attributes() == ["zd"]

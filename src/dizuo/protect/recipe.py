@@ -345,6 +345,19 @@ _BY_ENTITY: dict[str, dict[str, Any]] = {
 _QUASI = {"gender": "values", "ethnicity": "values", "birth_date": "values", "address": "values"}
 
 
+def _identifier_like(column: dict[str, Any]) -> bool:
+    """Text or integer codes with a value per record (times and amounts are not codes)."""
+    kind = str(column.get("type") or "VARCHAR").upper()
+    code = kind.startswith(("VARCHAR", "TEXT", "STRING")) or kind in (
+        "BIGINT",
+        "INTEGER",
+        "HUGEINT",
+        "UBIGINT",
+    )
+    share = column.get("distinct_share") or 0.0
+    return code and not column.get("free_text") and share >= 0.9
+
+
 def propose(columns: list[dict[str, Any]], *, k: int = 5) -> str:
     """A draft recipe (YAML with comments) from a dataset's classification.
 
@@ -372,6 +385,11 @@ def propose(columns: list[dict[str, Any]], *, k: int = 5) -> str:
             notes[name] = tr("识别为 {e}", "detected as {e}", e=entity)
         elif entity in _QUASI:  # kept for the privacy model, which generalises it
             fields[name] = "keep"
+        elif entity is None and _identifier_like(c):
+            # a value per record (student number, order number …): an identifier, which may
+            # embed an ID number; pseudonymised, it still joins within the workspace
+            fields[name] = {"transform": "pseudonymise", "normalise": "text"}
+            notes[name] = tr("每条记录一个取值：标识符", "one value per record: an identifier")
         elif entity in ("latitude", "longitude") and c.get("pi"):
             fields[name] = {"transform": "drop"}
             notes[name] = tr("个人的精确位置", "a person's precise location")

@@ -549,6 +549,9 @@ def stored_classification(
     def read() -> tuple[int, list[dict[str, Any]]]:
         with ws.session() as s:
             version = service.get_version(s, service.get_dataset(s, code), number)
+            fields = service.version_fields(s, version)
+            profiles = {f.name: f.profile or {} for f in fields}
+            types = {f.name: f.type for f in fields}
             rows = s.scalars(
                 sa.select(ColumnClassification)
                 .where(ColumnClassification.version_id == version.id)
@@ -562,6 +565,8 @@ def stored_classification(
                     "sensitive": r.sensitive,
                     "free_text": r.free_text,
                     "category": r.category,
+                    "distinct_share": _distinct_share(profiles.get(r.column, {})),
+                    "type": types.get(r.column, ""),
                 }
                 for r in rows
             ]
@@ -573,3 +578,13 @@ def stored_classification(
         classify_version(ws, code, found, save=True)
         _, columns = read()
     return columns
+
+
+def _distinct_share(profile: dict[str, Any]) -> float | None:
+    """Distinct values per non-null value, from a field's profile (None when unknown)."""
+    distinct, sampled = profile.get("distinct_approx"), profile.get("sampled_rows")
+    nulls = profile.get("nulls") or 0
+    if not distinct or not sampled:
+        return None
+    present = max(1, int(sampled) - min(int(nulls), int(sampled)))
+    return min(1.0, float(distinct) / present)
