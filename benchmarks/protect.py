@@ -26,7 +26,7 @@ lattice of 2,160 transformations), sensitive attribute occupation:
 
 Targets, printed as PASS/FAIL: the optimal loss no higher than ARX's in every configuration; local
 recoding at least 20 % lower than the optimal full-domain loss; at most 0.2 s per configuration
-on Adult (full-domain); under 60 s for the million rows.
+on Adult (either algorithm); under 60 s for the million rows.
 
 Usage::
 
@@ -400,10 +400,10 @@ def main(argv: list[str] | None = None) -> int:
                 checks.append("—")
             ratio = md["loss"] / fd["loss"] if fd["loss"] > 0 else 0.0
             worst_local = max(worst_local, ratio)
-            slowest = max(slowest, fd["seconds"])
+            slowest = max(slowest, fd["seconds"], md["seconds"])
             fd_ok &= fd["loss"] <= arx_lm + ARX_ROUNDING
             local_ok &= md["loss"] <= TARGET_LOCAL * fd["loss"]
-            time_ok &= fd["seconds"] <= TARGET_SECONDS
+            time_ok &= max(fd["seconds"], md["seconds"]) <= TARGET_SECONDS
             label = [name, pct(limit)]
             loss_rows.append(
                 [
@@ -491,7 +491,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         (
             time_ok,
-            f"≤ {TARGET_SECONDS} s per configuration on Adult, full-domain (slowest "
+            f"≤ {TARGET_SECONDS} s per configuration on Adult, both algorithms (slowest "
             f"{slowest:.3f} s)",
         ),
     ]

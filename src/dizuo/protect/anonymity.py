@@ -93,6 +93,8 @@ DENSE_CELLS = 1 << 21
 CUTS = (0.5, 0.35, 0.65, 0.2, 0.8)
 #: share of the suppression limit Mondrian may spend in one step under t-closeness
 STEP = 0.1
+#: QI domains up to this size have Mondrian's LCAs tabulated for every pair of ordinals
+LCA_TABLE = 256
 #: lattices up to this many nodes are ordered at once; larger ones lazily with a heap
 EAGER_LATTICE = 1 << 20
 
@@ -168,6 +170,8 @@ class _Sensitive:
     pair_row: Ints
     pair_value: Ints
     pair_weight: Floats
+    #: the pairs of distinct row r are pair_start[r] … pair_start[r + 1] - 1 (pairs are sorted)
+    pair_start: Ints
 
 
 @dataclass
@@ -249,14 +253,16 @@ def _prepare(
         size = len(values)
         freq = np.bincount(codes, minlength=size).astype(np.float64)
         pairs, weights = np.unique(inverse * size + codes, return_counts=True)
+        pair_row = pairs // size
         sensitive[name] = _Sensitive(
             name=name,
             values=values,
             size=size,
             prior=freq / n,
-            pair_row=pairs // size,
+            pair_row=pair_row,
             pair_value=pairs % size,
             pair_weight=weights.astype(np.float64),
+            pair_start=np.searchsorted(pair_row, np.arange(len(counts) + 1)).astype(np.int64),
         )
     return _Problem(
         data=data,
@@ -1262,6 +1268,10 @@ class _Layout:
     weight: Floats
 
 
+#: per sensitive attribute, some rows' pairs: (position of the row, value, weight)
+_Pairs: TypeAlias = tuple[Ints, Ints, Floats]
+
+
 class _Ranked:
     """Rows sorted by value within their partition, for weighted quantile cuts."""
 
@@ -1287,11 +1297,23 @@ class _Ranked:
         return np.asarray(self.value <= cut[self.loc])
 
 
+#: useful cuts found by :meth:`_Mondrian._relaxed` but not applied yet: per partition its id,
+#: the loss saved and the records suppressed; per row of these partitions the row, whether it
+#: is suppressed, and its partition
+_Cuts: TypeAlias = tuple[Ints, Floats, Floats, Ints, Mask, Ints]
+
+
+def _no_cuts() -> _Cuts:
+    empty = np.zeros(0, dtype=np.int64)
+    return empty, np.zeros(0), np.zeros(0), empty, np.zeros(0, dtype=np.bool_), empty
+
+
 class _Mondrian:
     """Breadth-first multidimensional Mondrian over the distinct rows."""
 
     def __init__(self, problem: _Problem) -> None:
         self.problem = problem
+        self._pending: _Cuts = _no_cuts()
         coded = problem.coded
         self.numeric = np.array([c.values is not None for c in coded])
         self.domain = np.array([c.domain for c in coded], dtype=np.int64)
@@ -1311,6 +1333,15 @@ class _Mondrian:
                 l_off += len(c.labels[j])
         self.parents = np.concatenate(parents).astype(np.int64)
         self.leaves = np.concatenate(leaves).astype(np.int64)
+        # small domains: the LCA level and label of every (lo, hi) pair, looked up by lo·M + hi
+        self.lca_table: list[tuple[Ints, Ints] | None] = []
+        for q, c in enumerate(coded):
+            if c.domain > LCA_TABLE:
+                self.lca_table.append(None)
+                continue
+            grid = np.arange(c.domain, dtype=np.int64)
+            lo, hi = np.repeat(grid, c.domain), np.tile(grid, c.domain)
+            self.lca_table.append(self._lca(q, lo, hi))
 
     def lca(self, q: int, lo: Ints, hi: Ints) -> tuple[Ints, Ints]:
         """The lowest level at which ordinals lo … hi share a label, and that label's id.
@@ -1318,6 +1349,13 @@ class _Mondrian:
         Ordinals follow the hierarchy's order, in which every subtree is contiguous, so the
         range shares a label exactly when its two ends do.
         """
+        table = self.lca_table[q]
+        if table is not None:
+            at = lo * int(self.domain[q]) + hi
+            return table[0][at], table[1][at]
+        return self._lca(q, lo, hi)
+
+    def _lca(self, q: int, lo: Ints, hi: Ints) -> tuple[Ints, Ints]:
         coded = self.problem.coded[q]
         level = np.full(len(lo), coded.levels - 1, dtype=np.int64)
         for j in reversed(range(coded.levels)):
@@ -1364,31 +1402,67 @@ class _Mondrian:
         problem = self.problem
         parts = len(lay.ids)
         rank = np.argsort(-lay.width, axis=1, kind="stable")
-        ranked: dict[int, tuple[Ints, Ints, _Ranked]] = {}
+        wide = np.take_along_axis(lay.width, rank, axis=1) > 0
+        ranked: dict[int, tuple[Ints, Ints, _Ranked, Floats, dict[str, _Pairs]]] = {}
         for share in CUTS:
             for r in range(lay.width.shape[1]):
-                dim = rank[:, r]
-                trying = pending & (lay.width[np.arange(parts), dim] > 0)
+                trying = pending & wide[:, r]
                 if not trying.any():
                     continue
                 if r not in ranked:
+                    dim = rank[:, r]
                     sel = trying[lay.local]
                     rows, loc = lay.order[sel], lay.local[sel]
                     d = dim[loc]
                     # numbers split by value, categories between the subtrees of their LCA
                     level = np.where(self.numeric[d], 0, lay.lca[loc, d] - 1)
                     value = self.parents[self.parent_at[d, level] + problem.ords[rows, d]]
-                    ranked[r] = (rows, loc, _Ranked(loc, value, problem.weight[rows], parts))
-                rows, loc, cuts = ranked[r]
-                now = trying[loc]
-                left = cuts.below(share)[now]
-                rows, loc = rows[now], loc[now]
+                    w = problem.weight[rows]
+                    ranked[r] = (rows, loc, _Ranked(loc, value, w, parts), w, self._pairs(rows))
+                rows, loc, cuts, w, pairs = ranked[r]
+                left = cuts.below(share)
                 child = loc * 2 + (~left).astype(np.int64)
-                dense, classes = _dense(child, 2 * parts)
-                _, bad = _judge(problem, dense, classes, released=False, rows=rows)
-                fails = np.ones(2 * parts, dtype=np.bool_)
-                fails[np.flatnonzero(np.bincount(child, minlength=2 * parts))] = bad
-                yield trying, rows, loc, left, fails
+                now = trying[loc]
+                if now.all():
+                    counted = np.bincount(child, weights=w, minlength=2 * parts)
+                else:
+                    rows, loc, left = rows[now], loc[now], left[now]
+                    counted = np.bincount(child[now], weights=w[now], minlength=2 * parts)
+                sizes = np.asarray(counted, dtype=np.float64)
+                # the children of partitions not tried weigh nothing and count as violating
+                yield trying, rows, loc, left, self._violating(child, sizes, pairs)
+
+    def _pairs(self, rows: Ints) -> dict[str, _Pairs]:
+        """Per sensitive attribute, the (row position, value, weight) of the pairs of ``rows``."""
+        found: dict[str, _Pairs] = {}
+        for name, sa in self.problem.sensitive.items():
+            begin = sa.pair_start[rows]
+            count = sa.pair_start[rows + 1] - begin
+            pos = np.repeat(np.arange(len(rows), dtype=np.int64), count)
+            idx = np.repeat(begin - (np.cumsum(count) - count), count) + np.arange(len(pos))
+            found[name] = (pos, sa.pair_value[idx], sa.pair_weight[idx])
+        return found
+
+    def _violating(self, cls: Ints, sizes: Floats, pairs: dict[str, _Pairs]) -> Mask:
+        """Which classes violate a model, given the class of each row of ``pairs`` (classes of
+        size 0 violate, whatever their rows)."""
+        problem = self.problem
+        classes = len(sizes)
+        counts: dict[str, Floats] = {}
+
+        def hist(name: str, good: Ints) -> Floats:
+            found = counts.get(name)
+            if found is None:
+                pos, value, weight = pairs[name]
+                size = problem.sensitive[name].size
+                flat = cls[pos] * size + value
+                counted = np.bincount(flat, weights=weight, minlength=classes * size)
+                found = counts[name] = np.asarray(counted, np.float64).reshape(classes, size)
+            return found[good]
+
+        bad = _violations(problem, sizes, hist, released=False, stop=False)
+        assert bad is not None
+        return bad
 
     def _strict(self, part: Ints, made: int, out: Mask, active: Mask) -> int:
         """Cut the active partitions, round after round, while both halves satisfy the models."""
@@ -1422,7 +1496,8 @@ class _Mondrian:
 
         For every partition not tried yet, the first candidate cut with exactly one violating
         half whose suppression lowers the loss; the cuts with the most loss saved per record
-        suppressed are applied until the budget is spent.
+        suppressed are applied until the budget is spent. A partition's cut depends on its rows
+        alone, so the useful cuts not applied are kept (:attr:`_pending`) for the next call.
 
         Returns:
             The number of partition ids made, and the new partitions to cut further (None if
@@ -1430,67 +1505,103 @@ class _Mondrian:
         """
         problem = self.problem
         q = len(problem.qis)
-        lay = self._layout(~tried, part, out)
-        parts = len(lay.ids)
-        pending = lay.weight >= problem.min_size + 1
-        before = lay.weight * lay.width.sum(axis=1)
-        gain = np.zeros(parts)
-        lost = np.zeros(parts)
-        cut_rows: list[Ints] = []
-        cut_out: list[Mask] = []
-        cut_loc: list[Ints] = []
-        for trying, rows, loc, left, fails in self._cuts(lay, pending):
-            one = trying & (fails[0::2] != fails[1::2])
-            if not one.any():
-                continue
-            sel = one[loc]
-            rows, loc, left = rows[sel], loc[sel], left[sel]
-            drop = left == fails[0::2][loc]  # the row's half violates
-            keep_rows, keep_loc = rows[~drop], loc[~drop]
-            order = np.argsort(keep_loc, kind="stable")
-            keep_rows, keep_loc = keep_rows[order], keep_loc[order]
-            starts, ids = _segments(keep_loc)
-            ords = problem.ords[keep_rows].astype(np.int64)
-            width, _ = self.widths(
-                np.minimum.reduceat(ords, starts, axis=0), np.maximum.reduceat(ords, starts, axis=0)
-            )
-            kept_w = np.bincount(keep_loc, weights=problem.weight[keep_rows], minlength=parts)
-            dropped_w = np.bincount(loc[drop], weights=problem.weight[rows[drop]], minlength=parts)
-            after = np.zeros(parts)
-            after[ids] = kept_w[ids] * width.sum(axis=1)
-            saved = before - after - dropped_w * q
-            good = one & (saved > 0)
-            if good.any():
-                gain[good], lost[good] = saved[good], dropped_w[good]
-                pick = good[loc]
-                cut_rows.append(rows[pick])
-                cut_out.append(drop[pick])
-                cut_loc.append(loc[pick])
-                pending &= ~good
-            if not pending.any():
-                break
-        tried[lay.ids[gain <= 0]] = True  # no cut of theirs helps: do not look again
-        chosen_parts = np.flatnonzero(gain > 0)
-        if not len(chosen_parts):
-            return made, None
-        ranking = chosen_parts[np.argsort(-gain[chosen_parts] / lost[chosen_parts], kind="stable")]
-        fits = np.cumsum(lost[ranking]) <= budget
-        chosen = np.zeros(parts, dtype=np.bool_)
-        chosen[ranking[fits]] = True
-        if not chosen.any():
-            return made, None
+        present = np.zeros(made, dtype=np.bool_)
+        present[part[~out]] = True
+        # cuts found before, of partitions still released and unchanged
+        k_ids, k_gain, k_lost, k_rows, k_drop, k_owner = self._pending
+        live = present[k_ids] & ~tried[k_ids]
+        if not live.all():
+            alive = np.zeros(made, dtype=np.bool_)
+            alive[k_ids[live]] = True
+            keep = alive[k_owner]
+            k_ids, k_gain, k_lost = k_ids[live], k_gain[live], k_lost[live]
+            k_rows, k_drop, k_owner = k_rows[keep], k_drop[keep], k_owner[keep]
+        fresh = ~tried & present
+        fresh[k_ids] = False
+        f_ids: Ints = np.zeros(0, dtype=np.int64)
+        f_gain: Floats = np.zeros(0)
+        f_lost: Floats = np.zeros(0)
+        cut_rows: list[Ints] = [k_rows]
+        cut_out: list[Mask] = [k_drop]
+        cut_owner: list[Ints] = [k_owner]
+        if fresh.any():
+            lay = self._layout(fresh, part, out)
+            parts = len(lay.ids)
+            pending = lay.weight >= problem.min_size + 1
+            before = lay.weight * lay.width.sum(axis=1)
+            gain = np.zeros(parts)
+            lost = np.zeros(parts)
+            for trying, rows, loc, left, fails in self._cuts(lay, pending):
+                one = trying & (fails[0::2] != fails[1::2])
+                if not one.any():
+                    continue
+                sel = one[loc]
+                rows, loc, left = rows[sel], loc[sel], left[sel]
+                drop = left == fails[0::2][loc]  # the row's half violates
+                keep_rows, keep_loc = rows[~drop], loc[~drop]
+                order = np.argsort(keep_loc, kind="stable")
+                keep_rows, keep_loc = keep_rows[order], keep_loc[order]
+                starts, ids = _segments(keep_loc)
+                ords = problem.ords[keep_rows].astype(np.int64)
+                width, _ = self.widths(
+                    np.minimum.reduceat(ords, starts, axis=0),
+                    np.maximum.reduceat(ords, starts, axis=0),
+                )
+                kept_w = np.bincount(keep_loc, weights=problem.weight[keep_rows], minlength=parts)
+                dropped_w = np.bincount(
+                    loc[drop], weights=problem.weight[rows[drop]], minlength=parts
+                )
+                after = np.zeros(parts)
+                after[ids] = kept_w[ids] * width.sum(axis=1)
+                saved = before - after - dropped_w * q
+                good = one & (saved > 0)
+                if good.any():
+                    gain[good], lost[good] = saved[good], dropped_w[good]
+                    pick = good[loc]
+                    cut_rows.append(rows[pick])
+                    cut_out.append(drop[pick])
+                    cut_owner.append(lay.ids[loc[pick]])
+                    pending &= ~good
+                if not pending.any():
+                    break
+            tried[lay.ids[gain <= 0]] = True  # no cut of theirs helps: do not look again
+            useful = gain > 0
+            f_ids, f_gain, f_lost = lay.ids[useful], gain[useful], lost[useful]
+        # every useful cut, by partition id (the order the partitions are ranked in)
+        all_ids = np.concatenate([k_ids, f_ids])
+        by_id = np.argsort(all_ids, kind="stable")
+        all_ids = all_ids[by_id]
+        all_gain = np.concatenate([k_gain, f_gain])[by_id]
+        all_lost = np.concatenate([k_lost, f_lost])[by_id]
         rows = np.concatenate(cut_rows)
         drop = np.concatenate(cut_out)
-        loc = np.concatenate(cut_loc)
-        apply = chosen[loc]
-        rows, drop, loc = rows[apply], drop[apply], loc[apply]
+        owner = np.concatenate(cut_owner)
+        ranking = np.argsort(-all_gain / all_lost, kind="stable")
+        fits = np.cumsum(all_lost[ranking]) <= budget
+        chosen = np.zeros(len(all_ids), dtype=np.bool_)
+        chosen[ranking[fits]] = True
+        chosen_id = np.zeros(made, dtype=np.bool_)
+        chosen_id[all_ids[chosen]] = True
+        apply = chosen_id[owner]
+        self._pending = (
+            all_ids[~chosen],
+            all_gain[~chosen],
+            all_lost[~chosen],
+            rows[~apply],
+            drop[~apply],
+            owner[~apply],
+        )
+        if not chosen.any():
+            return made, None
+        rows, drop, owner = rows[apply], drop[apply], owner[apply]
         out[rows[drop]] = True
-        new_id = np.full(parts, -1, dtype=np.int64)
-        new_id[chosen] = made + np.arange(int(chosen.sum()))
-        part[rows[~drop]] = new_id[loc[~drop]]
-        made += int(chosen.sum())
+        count = int(chosen.sum())
+        new_id = np.full(made, -1, dtype=np.int64)
+        new_id[all_ids[chosen]] = made + np.arange(count)
+        part[rows[~drop]] = new_id[owner[~drop]]
+        made += count
         active = np.zeros(made, dtype=np.bool_)
-        active[new_id[chosen]] = True
+        active[made - count :] = True
         return made, active
 
     def run(self, budget: float) -> tuple[Ints, int, Mask]:
@@ -1510,6 +1621,7 @@ class _Mondrian:
         rows = len(problem.weight)
         part = np.zeros(rows, dtype=np.int64)
         out = np.zeros(rows, dtype=np.bool_)
+        self._pending = _no_cuts()
         made = self._strict(part, 1, out, np.ones(1, dtype=np.bool_))
         tried = np.zeros(made, dtype=np.bool_)
         spent = 0.0
