@@ -298,21 +298,6 @@ def assess(
     )
 
 
-def report(
-    table: pa.Table,
-    qis: Sequence[str],
-    sensitive: Sequence[str] = (),
-    suppressed: Mask | None = None,
-    *,
-    population: pa.Table | None = None,
-    threshold: float = THRESHOLD,
-) -> dict[str, Any]:
-    """:func:`assess` as a JSON-ready dict."""
-    return assess(
-        table, qis, sensitive, suppressed, population=population, threshold=threshold
-    ).to_dict()
-
-
 def before_after(
     original: pa.Table,
     anonymised: pa.Table,

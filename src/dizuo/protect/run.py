@@ -289,9 +289,9 @@ def _privacy(
             table, hierarchies, models, suppression_limit=spec.suppression_limit
         )
     )
-    before = risk.report(original.select([*qis, *sensitive]), qis, sensitive)
     after_table = result.table
-    after = risk.report(after_table.select([*qis, *sensitive]), qis, sensitive, result.suppressed)
+    both = risk.before_after(original, after_table, qis, sensitive, result.suppressed)
+    before, after = both["before"].to_dict(), both["after"].to_dict()
     return after_table, {
         "quasi_identifiers": qis,
         "sensitive": sensitive,
