@@ -1,0 +1,1 @@
+"""Record linkage: normalising and comparing identity attributes across registries."""
