@@ -128,8 +128,9 @@ def test_broken_recipes_and_targets(people: Workspace, tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="区域"):
         protect_version(ws, "people", bad)
     numeric = write(tmp_path / "n.yaml", "fields: {姓名: {transform: top_bottom, high: 3}}")
-    with pytest.raises(InvalidInput, match="姓名"):
+    with pytest.raises(InvalidInput, match="姓名") as info:
         protect_version(ws, "people", numeric)
+    assert "people@1" in str(info.value) and "1" in str(info.value)  # the data, row 1
     recipe = write(tmp_path / "r.yaml", RECIPE)
     with pytest.raises(InvalidInput, match="people"):
         protect_version(ws, "people", recipe, output="people")  # a raw-zone dataset
@@ -211,3 +212,20 @@ def test_coordinates_are_snapped_in_pairs(ws: Workspace, tmp_path: Path) -> None
     )
     with pytest.raises(InvalidInput, match="lng"):
         protect_version(ws, "poi", wrong)
+
+
+def test_blank_numbers_are_missing_not_errors(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from dizuo.protect.recipe import load_recipe
+    from dizuo.protect.run import apply_recipe
+
+    recipe = load_recipe(
+        write(tmp_path / "r.yaml", "fields: {费用: {transform: top_bottom, high: 100}}")
+    )
+    table = pa.table({"费用": ["50", " ", "", "250", None]})
+    out, *_ = apply_recipe(table, recipe, b"k" * 32, source="r.yaml", data="visits.csv")
+    assert out["费用"].to_pylist() == [50.0, None, None, 100.0, None]
+    bad = pa.table({"费用": ["50", "abc"]})
+    with pytest.raises(InvalidInput, match=r"visits\.csv, row 2, column '费用'"):
+        apply_recipe(bad, recipe, b"k" * 32, source="r.yaml", data="visits.csv")

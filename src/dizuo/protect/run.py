@@ -215,12 +215,13 @@ def _number(values: pa.Array | pa.ChunkedArray, name: str, source: str) -> pa.Ar
         return values
     if pa.types.is_decimal(values.type):
         return values.cast(pa.float64())
+    text = pc.utf8_trim_whitespace(_text(values))
+    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)  # blank: no value
     try:
-        number = pc.cast(pc.utf8_trim_whitespace(_text(values)), pa.float64())
+        number = pc.cast(text, pa.float64())
     except pa.ArrowInvalid as exc:
         bad = pc.and_(
-            pc.is_valid(values),
-            pc.invert(pc.match_substring_regex(_text(values), r"^\s*-?[0-9.eE+]+\s*$")),
+            pc.is_valid(text), pc.invert(pc.match_substring_regex(text, r"^-?[0-9.eE+]+$"))
         )
         row = int(pc.index(bad, True).as_py()) + 1
         raise InvalidInput(
@@ -231,9 +232,12 @@ def _number(values: pa.Array | pa.ChunkedArray, name: str, source: str) -> pa.Ar
 
 
 def apply_recipe(
-    table: pa.Table, recipe: R.Recipe, key: bytes, *, source: str
+    table: pa.Table, recipe: R.Recipe, key: bytes, *, source: str, data: str = ""
 ) -> tuple[pa.Table, dict[str, str], list[str], dict[str, Any]]:
     """Apply a recipe to a table.
+
+    ``source`` names the recipe (in errors about its fields), ``data`` the table (in errors
+    about values, with the row and column).
 
     Returns:
         The protected table, the transform of each kept field, the dropped fields, and the
@@ -249,7 +253,7 @@ def apply_recipe(
     for name in table.column_names:
         t = recipe.transform_of(name)
         if isinstance(t, R.Generalise) and t.kind == "coordinates" and t.longitude:
-            _, lon = _coordinates(table, name, t, source)
+            _, lon = _coordinates(table, name, t, data or source)
             paired[t.longitude] = (lon, _describe(t))
     for name in table.column_names:
         t = recipe.transform_of(name)
@@ -259,7 +263,7 @@ def apply_recipe(
         if name in paired:
             columns[name], fields[name] = paired[name]
             continue
-        columns[name] = _apply(table, name, t, key, source)
+        columns[name] = _apply(table, name, t, key, data or source)
         fields[name] = _describe(t)
     out = pa.table(columns) if columns else pa.table({})
     report: dict[str, Any] = {"key_id": key_id(key), "rows_in": table.num_rows}
@@ -362,7 +366,9 @@ def protect_version(
         org_code = dataset.organisation.code if dataset.organisation else None
     files = ws.lake.files(ident, snapshot)
     table = ws.engine.query(version_select(files, schema))
-    out, fields, dropped, report = apply_recipe(table, recipe, key, source=str(recipe_path))
+    out, fields, dropped, report = apply_recipe(
+        table, recipe, key, source=str(recipe_path), data=parent_ref
+    )
     identity = hashlib.sha256(f"{parent_hash}|{recipe.digest()}|{key_id(key)}".encode()).hexdigest()
     with ws.session() as s:
         existing = service.find_dataset(s, target_code)
@@ -520,7 +526,9 @@ def protect_path(spec: Any, recipe_path: Path, out_path: Path) -> ProtectResult:
         staged = readers.stage(engine, spec, stage_dir)
         files = [str(f) for f in staged.files]
         table = pq.read_table(files) if files else pa.table({})
-        out, fields, dropped, report = apply_recipe(table, recipe, key, source=str(recipe_path))
+        out, fields, dropped, report = apply_recipe(
+            table, recipe, key, source=str(recipe_path), data=spec.source
+        )
         partial = out_path.with_name(out_path.name + ".partial")
         if suffix == ".parquet":
             pq.write_table(out, partial, compression="zstd")
