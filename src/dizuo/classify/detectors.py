@@ -125,23 +125,23 @@ def normalise(values: pa.Array | pa.ChunkedArray, form: Form) -> pa.Array:
 def normalise_text(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """The ``text`` normal form (see :func:`normalise`)."""
     text = as_strings(values)
-    wide = has_pattern(text, FULL_WIDTH_RANGE, ~_np(pc.string_is_ascii(text)))
+    wide = has_pattern(text, FULL_WIDTH_RANGE, ~to_mask(pc.string_is_ascii(text)))
     text = _replace_where(text, pa.array(wide), lambda v: pc.utf8_normalize(v, "NFKC"))
-    return _null_if_empty(pc.utf8_trim_whitespace(text))
+    return null_if_empty(pc.utf8_trim_whitespace(text))
 
 
 def compact(text: pa.Array) -> pa.Array:
     """The ``compact`` normal form of values already in the ``text`` form."""
     # spaces, tabs and hyphens (literal searches are much cheaper than a regex)
-    spaced = _np(pc.match_substring(text, " ")) | _np(pc.match_substring(text, "-"))
-    spaced |= _np(pc.match_substring(text, "\t"))
+    spaced = to_mask(pc.match_substring(text, " ")) | to_mask(pc.match_substring(text, "-"))
+    spaced |= to_mask(pc.match_substring(text, "\t"))
     text = _replace_where(
         text, pa.array(spaced), lambda v: pc.replace_substring_regex(v, r"[\s\-]+", "")
     )
-    return _null_if_empty(pc.ascii_upper(text))
+    return null_if_empty(pc.ascii_upper(text))
 
 
-def _null_if_empty(text: pa.Array) -> pa.Array:
+def null_if_empty(text: pa.Array) -> pa.Array:
     empty = pc.equal(pc.binary_length(text), 0)
     if not pc.any(empty).as_py():
         return text
@@ -170,18 +170,18 @@ def normalise_sql(value_sql: str, form: Form) -> str:
 # -- vectorised building blocks --------------------------------------------------------------
 
 
-def _np(mask: pa.Array | pa.ChunkedArray) -> Mask:
+def to_mask(mask: pa.Array | pa.ChunkedArray) -> Mask:
     if mask.null_count:
         mask = pc.fill_null(mask, False)
     return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _full(x: pa.Array, pattern: str) -> Mask:
-    return _np(pc.match_substring_regex(x, f"^(?:{pattern})$"))
+    return to_mask(pc.match_substring_regex(x, f"^(?:{pattern})$"))
 
 
 def _has(x: pa.Array, pattern: str) -> Mask:
-    return _np(pc.match_substring_regex(x, pattern))
+    return to_mask(pc.match_substring_regex(x, pattern))
 
 
 def has_pattern(x: pa.Array, pattern: str, where: Mask | None = None) -> Mask:
@@ -189,12 +189,12 @@ def has_pattern(x: pa.Array, pattern: str, where: Mask | None = None) -> Mask:
     true are looked at, when given."""
     if where is None:
         return _has(x, pattern)
-    return _on(x, where, lambda s: _has(s, pattern))
+    return apply_where(x, where, lambda s: _has(s, pattern))
 
 
 def is_ascii(x: pa.Array) -> Mask:
     """Values that are ASCII only (nulls are false)."""
-    return _np(pc.string_is_ascii(x))
+    return to_mask(pc.string_is_ascii(x))
 
 
 def byte_lengths(x: pa.Array) -> Ints:
@@ -202,7 +202,7 @@ def byte_lengths(x: pa.Array) -> Ints:
     return np.asarray(pc.fill_null(pc.binary_length(x), 0).to_numpy(), dtype=np.int64)
 
 
-def _on(x: pa.Array, mask: Mask, fn: Callable[[pa.Array], Mask]) -> Mask:
+def apply_where(x: pa.Array, mask: Mask, fn: Callable[[pa.Array], Mask]) -> Mask:
     """``fn`` over the values where ``mask`` is true; false elsewhere."""
     out = np.zeros(len(x), dtype=bool)
     idx = np.flatnonzero(mask)
@@ -211,7 +211,7 @@ def _on(x: pa.Array, mask: Mask, fn: Callable[[pa.Array], Mask]) -> Mask:
     return out
 
 
-def _fixed(x: pa.Array, width: int) -> npt.NDArray[np.uint8]:
+def byte_matrix(x: pa.Array, width: int) -> npt.NDArray[np.uint8]:
     """The bytes of values that are all exactly ``width`` bytes long, as an (n, width) matrix."""
     x = as_strings(x.take(pa.array(np.arange(len(x))))) if x.offset else x
     offsets = np.frombuffer(x.buffers()[1], dtype=np.int32, count=len(x) + 1)
@@ -257,20 +257,22 @@ class Fixed:
     def match(self, x: pa.Array, lengths: Ints | None = None) -> Mask:
         """Values that have the shape."""
         lengths = byte_lengths(x) if lengths is None else lengths
-        return _on(x, lengths == self.width, lambda s: self.check(_fixed(s, self.width)))
+        return apply_where(
+            x, lengths == self.width, lambda s: self.check(byte_matrix(s, self.width))
+        )
 
 
 def _checked(x: pa.Array, shape: Fixed, validate: Callable[[np.ndarray], Mask]) -> Mask:
     """Values with the fixed ``shape`` that pass ``validate`` (over their byte matrix)."""
 
     def check(sub: pa.Array) -> Mask:
-        m = _fixed(sub, shape.width)
+        m = byte_matrix(sub, shape.width)
         ok = shape.check(m)
         if ok.any():
             ok[ok] = validate(m[ok])
         return ok
 
-    return _on(x, byte_lengths(x) == shape.width, check)
+    return apply_where(x, byte_lengths(x) == shape.width, check)
 
 
 RIC18 = Fixed((DIGITS, 17), (DIGITS + "X", 1))
@@ -336,16 +338,16 @@ _USCC_VALUE = _lookup(USCC_ALPHABET)
 _VIN_VALUE = _lookup("0123456789" + VIN_LETTERS, list(range(10)) + VIN_LETTER_VALUES)
 
 
-def _chars(text: str) -> npt.NDArray[np.uint8]:
+def ascii_bytes(text: str) -> npt.NDArray[np.uint8]:
     return np.frombuffer(text.encode("ascii"), dtype=np.uint8)
 
 
 # -- validators over byte matrices -----------------------------------------------------------
 
 
-def _ric18(m: np.ndarray) -> Mask:
+def ric18_valid(m: np.ndarray) -> Mask:
     d = m.astype(np.int32) - 48
-    ok = _chars(RIC_CHECK)[(d[:, :17] @ np.array(RIC_WEIGHTS)) % 11] == m[:, 17]
+    ok = ascii_bytes(RIC_CHECK)[(d[:, :17] @ np.array(RIC_WEIGHTS)) % 11] == m[:, 17]
     year = _number(d[:, 6:10])
     ok &= valid_date(year, _number(d[:, 10:12]), _number(d[:, 12:14]))
     return np.asarray(ok & region_valid(_number(d[:, :6]), year), dtype=bool)
@@ -376,7 +378,7 @@ def _org_check(m: np.ndarray) -> Mask:
 
 def _uscc(m: np.ndarray) -> Mask:
     total = _USCC_VALUE[m[:, :17]] @ np.array(USCC_WEIGHTS)
-    ok = _chars(USCC_ALPHABET)[(31 - total % 31) % 31] == m[:, 17]
+    ok = ascii_bytes(USCC_ALPHABET)[(31 - total % 31) % 31] == m[:, 17]
     return np.asarray(ok & _org_check(m[:, 8:17]), dtype=bool)
 
 
@@ -391,7 +393,7 @@ def _vin(m: np.ndarray) -> Mask:
 
 def resident_id(x: pa.Array) -> Mask:
     """18 digits (last may be X), GB 11643 check, valid birth date, region valid in that year."""
-    return _checked(x, RIC18, _ric18)
+    return _checked(x, RIC18, ric18_valid)
 
 
 def resident_id_15(x: pa.Array) -> Mask:
@@ -404,7 +406,7 @@ def bank_card(x: pa.Array) -> Mask:
     out = np.zeros(len(x), dtype=bool)
     for shape in CARDS:
         out |= _checked(x, shape, _luhn)
-    return _on(x, out, lambda s: _full(s, BANK_IIN_RE))
+    return apply_where(x, out, lambda s: _full(s, BANK_IIN_RE))
 
 
 def org_code(x: pa.Array) -> Mask:
@@ -419,7 +421,7 @@ def uscc(x: pa.Array) -> Mask:
 
 def vin(x: pa.Array) -> Mask:
     """ISO 3779 VIN: 17 characters without I, O, Q, at least one letter, check at position 9."""
-    return _on(x, _checked(x, VIN, _vin), lambda s: _has(s, "[A-Z]"))
+    return apply_where(x, _checked(x, VIN, _vin), lambda s: _has(s, "[A-Z]"))
 
 
 def ipv6(x: pa.Array) -> Mask:
@@ -446,12 +448,12 @@ def _in_range(x: pa.Array, bounds: tuple[float, float]) -> Mask:
 
 def latitude(x: pa.Array) -> Mask:
     """A decimal with at least two fraction digits in China's latitude range (3–54)."""
-    return _on(x, _full(x, COORD_RE), lambda s: _in_range(s, LAT_RANGE))
+    return apply_where(x, _full(x, COORD_RE), lambda s: _in_range(s, LAT_RANGE))
 
 
 def longitude(x: pa.Array) -> Mask:
     """A decimal with at least two fraction digits in China's longitude range (73–136)."""
-    return _on(x, _full(x, COORD_RE), lambda s: _in_range(s, LON_RANGE))
+    return apply_where(x, _full(x, COORD_RE), lambda s: _in_range(s, LON_RANGE))
 
 
 def gps_text(x: pa.Array) -> Mask:
@@ -463,7 +465,7 @@ def gps_text(x: pa.Array) -> Mask:
         lat_lon = _in_range(a, LAT_RANGE) & _in_range(b, LON_RANGE)
         return lat_lon | (_in_range(a, LON_RANGE) & _in_range(b, LAT_RANGE))
 
-    return _on(x, _full(x, GPS_RE), check)
+    return apply_where(x, _full(x, GPS_RE), check)
 
 
 def _ints(x: pa.Array | pa.ChunkedArray) -> Ints:
@@ -478,7 +480,7 @@ def birth_date(x: pa.Array) -> Mask:
         y, m, d = (_ints(pc.struct_field(parts, k)) for k in "ymd")
         return valid_date(y, m, d)
 
-    return _on(x, _full(x, DATE_RE), check)
+    return apply_where(x, _full(x, DATE_RE), check)
 
 
 def person_name(x: pa.Array) -> Mask:
@@ -492,18 +494,18 @@ def person_name(x: pa.Array) -> Mask:
     single = _one_of(pc.utf8_slice_codeunits(x, 0, 1), vocab.single_surnames())
     double = _one_of(pc.utf8_slice_codeunits(x, 0, 2), tuple(vocab.COMPOUND_SURNAMES))
     surnamed = (single & (chars >= 2) & (chars <= 3)) | (double & (chars >= 3) & (chars <= 4))
-    shaped = _on(x, surnamed, lambda s: _full(s, HAN_RE + "+"))
-    dotted = (chars >= 5) & _np(pc.match_substring(x, "·"))
-    shaped |= _on(x, dotted, lambda s: _full(s, MINORITY_NAME_RE))
+    shaped = apply_where(x, surnamed, lambda s: _full(s, HAN_RE + "+"))
+    dotted = (chars >= 5) & to_mask(pc.match_substring(x, "·"))
+    shaped |= apply_where(x, dotted, lambda s: _full(s, MINORITY_NAME_RE))
     given = "[" + vocab.NAME_STOP_GIVEN + "]"
-    numerals = _on(x, shaped & single, lambda s: _full(s, f".{given}{{1,2}}"))
-    numerals |= _on(x, shaped & double, lambda s: _full(s, f"..{given}{{1,2}}"))
+    numerals = apply_where(x, shaped & single, lambda s: _full(s, f".{given}{{1,2}}"))
+    numerals |= apply_where(x, shaped & double, lambda s: _full(s, f"..{given}{{1,2}}"))
 
     def check(s: pa.Array) -> Mask:
         stop = _has(s, f"[{vocab.NAME_STOP_SUFFIXES}]$") | _has(s, _STOP_WORDS)
         return ~stop
 
-    return _on(x, shaped & ~numerals, check)
+    return apply_where(x, shaped & ~numerals, check)
 
 
 _STOP_WORDS = "|".join(vocab.NAME_STOP_WORDS)
@@ -519,7 +521,7 @@ def address(x: pa.Array) -> Mask:
     numbered = f"(?:{STREET_MARKERS}).{{0,20}}" + r"\d+(?:号|弄|栋|幢)"
     levels = f"(?:{ADMIN_MARKERS}).{{0,12}}(?:{ADMIN_MARKERS}).{{0,20}}(?:{STREET_MARKERS})"
     chars = np.asarray(pc.fill_null(pc.utf8_length(x), 0).to_numpy())
-    return _on(
+    return apply_where(
         x,
         (chars >= 6) & (chars <= 100) & _has(x, HAN_RE),
         lambda s: _has(s, numbered) | _has(s, levels),
@@ -527,7 +529,7 @@ def address(x: pa.Array) -> Mask:
 
 
 def _one_of(x: pa.Array, values: tuple[str, ...]) -> Mask:
-    return _np(pc.is_in(x, value_set=pa.array(values, pa.string())))
+    return to_mask(pc.is_in(x, value_set=pa.array(values, pa.string())))
 
 
 def gender(x: pa.Array) -> Mask:
@@ -549,7 +551,7 @@ def disease(x: pa.Array) -> Mask:
     """Up to 30 characters, Han script, containing a disease word or suffix (炎, 症, 病 …)."""
     chars = np.asarray(pc.fill_null(pc.utf8_length(x), 0).to_numpy())
     words = "|".join(vocab.DISEASE_WORDS)
-    return _on(x, (chars <= 30) & _has(x, DISEASE_SHAPE_RE), lambda s: _has(s, words))
+    return apply_where(x, (chars <= 30) & _has(x, DISEASE_SHAPE_RE), lambda s: _has(s, words))
 
 
 def _regex(pattern: str) -> Callable[[pa.Array], Mask]:
@@ -641,7 +643,7 @@ class Values:
     @property
     def ascii(self) -> Mask:
         if self._ascii is None:
-            self._ascii = _np(pc.string_is_ascii(self.array))
+            self._ascii = to_mask(pc.string_is_ascii(self.array))
         return self._ascii
 
     @property
@@ -685,7 +687,7 @@ def candidates(entity: Entity, values: Values | pa.Array) -> Mask:
         mask &= _first_table(detector.first)[v.first]
     if detector.contains is not None:
         marker = detector.contains
-        mask = _on(v.array, mask, lambda s: _np(pc.match_substring(s, marker)))
+        mask = apply_where(v.array, mask, lambda s: to_mask(pc.match_substring(s, marker)))
     return mask
 
 
@@ -697,7 +699,7 @@ def detect(entity: Entity, values: Values | pa.Array) -> Mask:
         values: Normalised values (nulls are false), as an Arrow array or :class:`Values`.
     """
     v = _values(values)
-    return _on(v.array, candidates(entity, v), DETECTORS[entity].detect)
+    return apply_where(v.array, candidates(entity, v), DETECTORS[entity].detect)
 
 
 def shape(entity: Entity, values: Values | pa.Array) -> Mask | None:
@@ -714,7 +716,7 @@ def shape(entity: Entity, values: Values | pa.Array) -> Mask | None:
             found |= fixed.match(sub, lengths)
         return found
 
-    return _on(v.array, candidates(entity, v), check)
+    return apply_where(v.array, candidates(entity, v), check)
 
 
 def matches(entity: Entity, values: pa.Array | pa.ChunkedArray) -> Mask:

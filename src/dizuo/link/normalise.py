@@ -33,16 +33,16 @@ from dizuo.classify.detectors import (
     Ints,
     Mask,
     Values,
-    _chars,
-    _fixed,
-    _np,
-    _null_if_empty,
-    _on,
-    _ric18,
+    apply_where,
     as_strings,
+    ascii_bytes,
+    byte_matrix,
     compact,
     detect,
     normalise_text,
+    null_if_empty,
+    ric18_valid,
+    to_mask,
     valid_date,
 )
 from dizuo.classify.entities import Entity
@@ -110,15 +110,15 @@ def _distinct(text: pa.Array) -> tuple[pa.Array, pa.Array]:
 def _check_digits(body: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     """GB 11643 check characters of a matrix of 17 ASCII digits."""
     digits = body.astype(np.int64) - 48
-    return _chars(RIC_CHECK)[(digits @ np.array(RIC_WEIGHTS, dtype=np.int64)) % 11]
+    return ascii_bytes(RIC_CHECK)[(digits @ np.array(RIC_WEIGHTS, dtype=np.int64)) % 11]
 
 
 def _upgrade(ric15: pa.Array) -> pa.Array:
     """18-digit numbers for valid 15-digit ones: "19" after the region code, then the check."""
-    m15 = _fixed(ric15, 15)
+    m15 = byte_matrix(ric15, 15)
     m18 = np.empty((len(m15), 18), dtype=np.uint8)
     m18[:, :6] = m15[:, :6]
-    m18[:, 6:8] = _chars("19")
+    m18[:, 6:8] = ascii_bytes("19")
     m18[:, 8:17] = m15[:, 6:]
     m18[:, 17] = _check_digits(m18[:, :17])
     return _matrix_strings(m18)
@@ -238,7 +238,7 @@ def repair_candidates(values: Arrayish, max_per_value: int = 32) -> pa.Table:
         )
     text = _ric_compact(values)
     v = Values(text)
-    shaped = _on(text, v.lengths == 18, lambda s: RIC18.check(_fixed(s, 18)))
+    shaped = apply_where(text, v.lengths == 18, lambda s: RIC18.check(byte_matrix(s, 18)))
     rows = np.flatnonzero(shaped & ~detect(Entity.RESIDENT_ID, v))
     kinds, positions, chars, swaps = _repair_variants()
     k = len(kinds)
@@ -247,7 +247,7 @@ def repair_candidates(values: Arrayish, max_per_value: int = 32) -> pa.Table:
     found_kinds: list[Ints] = []
     for start in range(0, rows.size, REPAIR_BLOCK):  # blocks of values, not values
         block = rows[start : start + REPAIR_BLOCK]
-        m = _fixed(text.take(pa.array(block)), 18)
+        m = byte_matrix(text.take(pa.array(block)), 18)
         cand = np.repeat(m[:, None, :], k, axis=1)  # (n, k, 18)
         trans = kinds == 0
         cand[:, trans, positions[trans]] = m[:, swaps[trans]]
@@ -257,7 +257,7 @@ def repair_candidates(values: Arrayish, max_per_value: int = 32) -> pa.Table:
         changed = (cand != m[:, None, :]).any(axis=2)
         flat = cand.reshape(-1, 18)
         ok = changed.reshape(-1) & RIC18.check(flat)
-        ok[ok] = _ric18(flat[ok])
+        ok[ok] = ric18_valid(flat[ok])
         ok2 = ok.reshape(len(block), k)
         ok2 &= np.cumsum(ok2, axis=1) <= max_per_value
         r, c = np.nonzero(ok2)
@@ -295,7 +295,7 @@ def _t2s() -> object:
 def _simplified(names: pa.Array) -> pa.Array:
     """OpenCC t2s over the (distinct) names; ASCII-only names are left alone."""
     converter = _t2s()
-    han = ~_np(pc.string_is_ascii(names))
+    han = ~to_mask(pc.string_is_ascii(names))
     idx = np.flatnonzero(han)
     if not idx.size:
         return names
@@ -329,9 +329,9 @@ def _clean_names(text: pa.Array) -> pa.Array:
     dots = f"[{NAME_DOTS}.]"
     text = pc.replace_substring_regex(text, rf"\s*{dots}\s*", "·")
     text = pc.replace_substring_regex(text, r"·+", "·")
-    han = _np(pc.match_substring_regex(text, r"\p{Han}"))
+    han = to_mask(pc.match_substring_regex(text, r"\p{Han}"))
     squeezed = pc.replace_substring_regex(text, r"\s+", "")
-    short = _np(pc.less_equal(pc.utf8_length(squeezed), 4)) & han
+    short = to_mask(pc.less_equal(pc.utf8_length(squeezed), 4)) & han
     dotted = pc.replace_substring_regex(text, r"\s+", "·")
     spaced = pc.replace_substring_regex(text, r"\s+", " ")
     return pc.if_else(pa.array(short), squeezed, pc.if_else(pa.array(han), dotted, spaced))
@@ -340,9 +340,11 @@ def _clean_names(text: pa.Array) -> pa.Array:
 def _split_surname(names: pa.Array) -> tuple[pa.Array, pa.Array]:
     """(surname, given) of Han names without ``·``; null for other names."""
     lengths = np.asarray(pc.fill_null(pc.utf8_length(names), 0).to_numpy(), dtype=np.int64)
-    han = _np(pc.match_substring_regex(names, r"^\p{Han}+$")) & (lengths >= 2)
+    han = to_mask(pc.match_substring_regex(names, r"^\p{Han}+$")) & (lengths >= 2)
     first2 = pc.utf8_slice_codeunits(names, 0, 2)
-    compound = _np(pc.is_in(first2, value_set=pa.array(vocab.COMPOUND_SURNAMES))) & (lengths >= 3)
+    compound = to_mask(pc.is_in(first2, value_set=pa.array(vocab.COMPOUND_SURNAMES))) & (
+        lengths >= 3
+    )
     cut = np.where(compound, 2, 1)
     surname = pc.if_else(pa.array(compound), first2, pc.utf8_slice_codeunits(names, 0, 1))
     given = pc.utf8_slice_codeunits(names, 1, 64)
@@ -392,7 +394,7 @@ def normalise_names(values: Arrayish) -> pa.Table:
     """
     text = normalise_text(_strings(values))
     unique, index = _distinct(text)
-    names = _null_if_empty(_clean_names(_simplified(unique)))
+    names = null_if_empty(_clean_names(_simplified(unique)))
     surname, given = _split_surname(names)
     columns = {
         "name": names,
@@ -542,10 +544,10 @@ def split_addresses(values: Arrayish) -> pa.Table:
         InvalidInput: ``values`` is not an Arrow array or cannot be read as text.
     """
     text = normalise_text(_strings(values))
-    text = _null_if_empty(pc.replace_substring_regex(text, r"\s+", ""))
+    text = null_if_empty(pc.replace_substring_regex(text, r"\s+", ""))
     parts = pc.extract_regex(text, _address_re())
     fields = ("province", "city", "district", "street", "rest")
-    columns = {f: _null_if_empty(pc.struct_field(parts, f)) for f in fields}
+    columns = {f: null_if_empty(pc.struct_field(parts, f)) for f in fields}
     city_keys, prov_keys, codes, names, once = _division_keys()
     district = columns["district"]
     by_city = pc.index_in(pc.binary_join_element_wise(columns["city"], district, "|"), city_keys)
@@ -584,9 +586,9 @@ def normalise_dates(values: Arrayish) -> pa.Array:
         InvalidInput: ``values`` is not an Arrow array or cannot be read as text.
     """
     text = normalise_text(_strings(values))
-    digits = _np(pc.match_substring_regex(text, r"^\d+$"))
+    digits = to_mask(pc.match_substring_regex(text, r"^\d+$"))
     lengths = np.asarray(pc.fill_null(pc.utf8_length(text), 0).to_numpy(), dtype=np.int64)
-    shaped = _np(pc.match_substring_regex(text, DATE_PARTS_RE)) & (~digits | (lengths == 8))
+    shaped = to_mask(pc.match_substring_regex(text, DATE_PARTS_RE)) & (~digits | (lengths == 8))
     idx = np.flatnonzero(shaped)
     year = np.zeros(len(text), dtype=np.int64)
     month = np.ones(len(text), dtype=np.int64)
@@ -639,7 +641,7 @@ def swapped_day_month(a: Arrayish, b: Arrayish) -> pa.Array:
                 b=len(right),
             )
         )
-    missing = _np(pc.is_null(left)) | _np(pc.is_null(right))
+    missing = to_mask(pc.is_null(left)) | to_mask(pc.is_null(right))
     ya, ma, da = _parts(
         pc.fill_null(left, pa.scalar(0, pa.date32()))
         .to_numpy(zero_copy_only=False)
