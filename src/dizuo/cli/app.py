@@ -10,6 +10,7 @@ import typer
 
 from dizuo.cli import catalog_cmds, classify_cmds, lake_cmds, protect_cmds
 from dizuo.cli.context import state
+from dizuo.cli.options import JsonOpt
 from dizuo.cli.output import console, err_console, human_bytes, print_json, table
 from dizuo.errors import DizuoError, InvalidInput
 from dizuo.i18n import tr
@@ -57,8 +58,6 @@ app.command(
         "按分类结果生成去标识化配方草稿", "Propose a protection recipe from the classification"
     ),
 )(protect_cmds.propose_recipe)
-
-JsonOpt = Annotated[bool, typer.Option("--json", help=tr("输出 JSON", "print JSON"))]
 
 
 @app.callback()

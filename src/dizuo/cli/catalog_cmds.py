@@ -7,11 +7,10 @@ from typing import Annotated, Any
 import typer
 
 from dizuo.cli.context import state
+from dizuo.cli.options import JsonOpt
 from dizuo.cli.output import console, human_bytes, print_json, table
 from dizuo.errors import InvalidInput
 from dizuo.i18n import tr
-
-JsonOpt = Annotated[bool, typer.Option("--json", help=tr("输出 JSON", "print JSON"))]
 
 org_app = typer.Typer(
     help=tr("机构（提供方等）", "Organisations (providers and others)"), no_args_is_help=True

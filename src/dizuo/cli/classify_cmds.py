@@ -8,32 +8,23 @@ from typing import Annotated
 import typer
 
 from dizuo.cli.context import state
+from dizuo.cli.options import DelimiterOpt, EncodingOpt, JsonOpt, SheetOpt, TargetArg
 from dizuo.cli.output import console, print_json, table
 from dizuo.errors import InvalidInput
 from dizuo.i18n import current_lang, tr
 
-JsonOpt = Annotated[bool, typer.Option("--json", help=tr("输出 JSON", "print JSON"))]
-
 
 def classify(
-    target: Annotated[
-        str,
-        typer.Argument(
-            help=tr(
-                "数据集代码（code 或 code@N），或任意可导入的文件",
-                "a dataset code (code or code@N), or any file the ingester reads",
-            )
-        ),
-    ],
+    target: TargetArg,
     full: Annotated[
         bool, typer.Option("--full", help=tr("检查每一行（默认抽样）", "read every row"))
     ] = False,
     sample: Annotated[
         int, typer.Option("--sample", help=tr("抽样行数", "rows to sample"))
     ] = 10_000,
-    encoding: Annotated[str | None, typer.Option("--encoding")] = None,
-    delimiter: Annotated[str | None, typer.Option("--delimiter")] = None,
-    sheet: Annotated[str | None, typer.Option("--sheet")] = None,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
+    sheet: SheetOpt = None,
     policy: Annotated[
         Path | None,
         typer.Option(

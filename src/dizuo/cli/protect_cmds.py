@@ -8,23 +8,14 @@ from typing import Annotated, Any
 import typer
 
 from dizuo.cli.context import state
+from dizuo.cli.options import DelimiterOpt, EncodingOpt, JsonOpt, SheetOpt, TargetArg
 from dizuo.cli.output import console, print_json, table
 from dizuo.errors import InvalidInput
 from dizuo.i18n import tr
 
-JsonOpt = Annotated[bool, typer.Option("--json", help=tr("输出 JSON", "print JSON"))]
-
 
 def protect(
-    target: Annotated[
-        str,
-        typer.Argument(
-            help=tr(
-                "数据集代码（code 或 code@N），或任意可导入的文件",
-                "a dataset code (code or code@N), or any file the ingester reads",
-            )
-        ),
-    ],
+    target: TargetArg,
     recipe: Annotated[
         Path, typer.Option("--recipe", help=tr("配方文件（YAML 或 JSON）", "recipe (YAML or JSON)"))
     ],
@@ -43,9 +34,9 @@ def protect(
             ),
         ),
     ] = None,
-    encoding: Annotated[str | None, typer.Option("--encoding")] = None,
-    delimiter: Annotated[str | None, typer.Option("--delimiter")] = None,
-    sheet: Annotated[str | None, typer.Option("--sheet")] = None,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
+    sheet: SheetOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """De-identify a dataset version (into the shared zone) or a file by a recipe."""
