@@ -70,6 +70,11 @@ def test_protect_writes_a_shared_version_with_lineage(people: Workspace, tmp_pat
     # the same recipe, key and parent: no new version
     again = protect_version(ws, "people", recipe)
     assert not again.created and again.target == "people_shared@1"
+    assert (again.fields, again.dropped, again.report) == (
+        result.fields,
+        result.dropped,
+        result.report,
+    )  # from the stored run, without reading the data again
 
 
 def test_pseudonyms_are_stable_across_datasets_and_differ_by_key(

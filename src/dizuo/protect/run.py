@@ -159,13 +159,11 @@ def _apply(
             integer=t.integer,
         )
     if isinstance(t, R.Generalise):
-        return _generalise(table, name, values, t, source)
+        return _generalise(name, values, t, source)
     raise AssertionError(f"unhandled transform {t!r}")  # pragma: no cover - schema is closed
 
 
-def _generalise(
-    table: pa.Table, name: str, values: pa.Array, t: R.Generalise, source: str
-) -> pa.Array:
+def _generalise(name: str, values: pa.Array, t: R.Generalise, source: str) -> pa.Array:
     from dizuo.protect import transforms
 
     if t.kind == "number":
@@ -186,9 +184,7 @@ def _generalise(
         return transforms.generalise_address(
             _text(values), level=cast(transforms.RegionLevel, t.level)
         )
-    assert t.cell_m is not None and t.longitude is not None
-    lat, _ = _coordinates(table, name, t, source)
-    return lat
+    raise AssertionError("coordinates are generalised in pairs by apply_recipe")
 
 
 def _coordinates(
@@ -231,6 +227,26 @@ def _number(values: pa.Array | pa.ChunkedArray, name: str, source: str) -> pa.Ar
     return number
 
 
+def plan(recipe: R.Recipe, columns: list[str]) -> tuple[dict[str, str], list[str]]:
+    """What a recipe does to each column: the transform of every kept field, and the dropped
+    fields. The longitude of a coordinate pair follows its latitude's transform unless the
+    recipe drops it."""
+    paired = {
+        t.longitude: t
+        for t in recipe.fields.values()
+        if isinstance(t, R.Generalise) and t.kind == "coordinates" and t.longitude
+    }
+    fields: dict[str, str] = {}
+    dropped: list[str] = []
+    for name in columns:
+        t = recipe.transform_of(name)
+        if isinstance(t, R.Drop):
+            dropped.append(name)
+        else:
+            fields[name] = _describe(paired.get(name, t))
+    return fields, dropped
+
+
 def apply_recipe(
     table: pa.Table, recipe: R.Recipe, key: bytes, *, source: str, data: str = ""
 ) -> tuple[pa.Table, dict[str, str], list[str], dict[str, Any]]:
@@ -244,27 +260,19 @@ def apply_recipe(
         report (risk before / after and the privacy model's result).
     """
     R.check_against(recipe, table.column_names, source=source)
+    fields, dropped = plan(recipe, table.column_names)
     columns: dict[str, pa.Array | pa.ChunkedArray] = {}
-    fields: dict[str, str] = {}
-    dropped: list[str] = []
-    # a coordinate pair is snapped together: the longitude column follows its latitude's
-    # transform unless the recipe drops it
-    paired: dict[str, tuple[pa.Array, str]] = {}
-    for name in table.column_names:
+    # a coordinate pair is snapped together, once for both columns
+    pairs: dict[str, pa.Array] = {}
+    for name in fields:
         t = recipe.transform_of(name)
-        if isinstance(t, R.Generalise) and t.kind == "coordinates" and t.longitude:
-            _, lon = _coordinates(table, name, t, data or source)
-            paired[t.longitude] = (lon, _describe(t))
-    for name in table.column_names:
-        t = recipe.transform_of(name)
-        if isinstance(t, R.Drop):
-            dropped.append(name)
-            continue
-        if name in paired:
-            columns[name], fields[name] = paired[name]
-            continue
-        columns[name] = _apply(table, name, t, key, data or source)
-        fields[name] = _describe(t)
+        if isinstance(t, R.Generalise) and t.kind == "coordinates":
+            assert t.longitude is not None
+            pairs[name], pairs[t.longitude] = _coordinates(table, name, t, data or source)
+    for name in fields:
+        columns[name] = pairs.get(name)
+        if columns[name] is None:
+            columns[name] = _apply(table, name, recipe.transform_of(name), key, data or source)
     out = pa.table(columns) if columns else pa.table({})
     report: dict[str, Any] = {"key_id": key_id(key), "rows_in": table.num_rows}
     if recipe.privacy is not None:
@@ -340,7 +348,7 @@ def protect_version(
     the same recipe with the same key on the same parent again makes no new version.
     """
     from dizuo.catalog import service
-    from dizuo.catalog.models import Zone
+    from dizuo.catalog.models import ProtectionRun, Zone
     from dizuo.lake.files import staging_dir
     from dizuo.lake.query import version_select
 
@@ -364,24 +372,24 @@ def protect_version(
             "update_cycle": dataset.update_cycle,
         }
         org_code = dataset.organisation.code if dataset.organisation else None
-    files = ws.lake.files(ident, snapshot)
-    table = ws.engine.query(version_select(files, schema))
-    out, fields, dropped, report = apply_recipe(
-        table, recipe, key, source=str(recipe_path), data=parent_ref
-    )
     identity = hashlib.sha256(f"{parent_hash}|{recipe.digest()}|{key_id(key)}".encode()).hexdigest()
+    # the target is checked before any work: a raw-zone dataset cannot receive the output, and
+    # the same parent, recipe and key make no new version
     with ws.session() as s:
         existing = service.find_dataset(s, target_code)
         if existing is not None:
             latest = service.latest_version(s, existing)
             if latest is not None and latest.content_hash == identity:
+                R.check_against(recipe, [c["name"] for c in schema], source=str(recipe_path))
+                fields, dropped = plan(recipe, [c["name"] for c in schema])
+                run = s.get(ProtectionRun, latest.id)
                 return ProtectResult(
                     parent_ref,
                     f"{target_code}@{latest.number}",
                     latest.rows,
                     fields,
                     dropped,
-                    report,
+                    dict(run.report) if run is not None else {},
                     recipe.digest(),
                     created=False,
                 )
@@ -394,6 +402,11 @@ def protect_version(
                     ),
                     hint=tr("用 --to 指定另一个代码", "name another code with --to"),
                 )
+    files = ws.lake.files(ident, snapshot)
+    table = ws.engine.query(version_select(files, schema))
+    out, fields, dropped, report = apply_recipe(
+        table, recipe, key, source=str(recipe_path), data=parent_ref
+    )
     stage = staging_dir(ws.tmp_path)
     try:
         name = f"protect_{stage.name.replace('-', '_')}"
