@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from dizuo.cli import catalog_cmds, classify_cmds, lake_cmds, protect_cmds
+from dizuo.cli import catalog_cmds, classify_cmds, lake_cmds, link_cmds, protect_cmds
 from dizuo.cli.context import state
 from dizuo.cli.options import JsonOpt
 from dizuo.cli.output import console, err_console, human_bytes, print_json, table
@@ -58,6 +58,14 @@ app.command(
         "按分类结果生成去标识化配方草稿", "Propose a protection recipe from the classification"
     ),
 )(protect_cmds.propose_recipe)
+app.command(
+    "link",
+    help=tr(
+        "跨数据集链接人员，生成人员索引、机构索引与综合视图（共享库）",
+        "Link people across datasets into a person index, an organisation index and an "
+        "integrated view (shared zone)",
+    ),
+)(link_cmds.link)
 
 
 @app.callback()

@@ -29,6 +29,7 @@ class DemoRun:
     manifest: CityManifest
     results: list[IngestResult] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    link_scores: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def open_or_init(home: Path) -> Workspace:
@@ -197,8 +198,61 @@ def protect_stage(ws: Workspace, run: DemoRun, say: Report) -> None:
         say(line)
 
 
-# Later stages (link, share) register here, in order.
-STAGES: list[tuple[str, Stage]] = [("classify", classify_stage), ("protect", protect_stage)]
+# Later stages (share) register here, in order.
+def link_stage(ws: Workspace, run: DemoRun, say: Report) -> None:
+    """Link the people of every demo dataset that has them, and score the person index
+    against the city's ground truth (which the linkage never sees)."""
+    from dizuo.demo.errors import ALL_KINDS
+    from dizuo.lake.query import run_sql
+    from dizuo.link.evaluate import against_truth
+    from dizuo.link.run import PERSON_INDEX, link_datasets
+    from dizuo.protect.run import stored_classification
+
+    codes = [
+        item.code
+        for item in run.manifest.datasets
+        if any(c["entity"] == "person_name" for c in stored_classification(ws, item.code))
+    ]
+    say(tr("跨部门人员链接：", "linking people across departments:"))
+    result = link_datasets(ws, codes)
+    say(
+        "  "
+        + tr(
+            "{r} 条记录 → {p} 人；按身份证号 {i}，概率链接 {q}；输出 {o}",
+            "{r} records → {p} persons; by ID {i}, probabilistic {q}; output {o}",
+            r=f"{result.records:,}",
+            p=f"{result.persons:,}",
+            i=f"{result.linked_by.get('id', 0):,}",
+            q=f"{result.linked_by.get('probabilistic', 0):,}",
+            o=", ".join(result.outputs.values()),
+        )
+    )
+    index = run_sql(
+        ws, f"SELECT dataset, row, role, person_key FROM {result.outputs[PERSON_INDEX]}"
+    )
+    truth = Path(run.manifest.folder) / "truth"
+    scores = against_truth(index, truth, ALL_KINDS)
+    overall = scores["all"]
+    say(
+        "  "
+        + tr(
+            "对照真值：精确率 {p:.4f}，召回率 {r:.4f}，F1 {f:.4f}（模型无标签估计 F1 {e:.4f}）",
+            "against the ground truth: precision {p:.4f}, recall {r:.4f}, F1 {f:.4f} (the "
+            "model's own label-free estimate: F1 {e:.4f})",
+            p=overall["precision"],
+            r=overall["recall"],
+            f=overall["f1"],
+            e=result.expected.get("f1", 0.0),
+        )
+    )
+    run.link_scores = scores
+
+
+STAGES: list[tuple[str, Stage]] = [
+    ("classify", classify_stage),
+    ("protect", protect_stage),
+    ("link", link_stage),
+]
 
 
 def tour_text(run: DemoRun) -> str:

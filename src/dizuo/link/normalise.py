@@ -306,14 +306,48 @@ def _simplified(names: pa.Array) -> pa.Array:
 _PINYIN_WORD = re.compile(r"[a-z]+[0-9]?")
 
 
-def _pinyin(names: pa.Array, tones: bool) -> pa.Array:
-    """Space-separated pinyin syllables of the (distinct) names, lower case; Latin letters kept
-    as words, everything else (``·``, punctuation) dropped."""
+#: surnames read differently from the character's most common reading
+_SURNAME_READINGS: dict[str, tuple[str, str]] = {
+    "单": ("shan", "shan4"),
+    "曾": ("zeng", "zeng1"),
+    "仇": ("qiu", "qiu2"),
+    "解": ("xie", "xie4"),
+    "查": ("zha", "zha1"),
+    "区": ("ou", "ou1"),
+    "朴": ("piao", "piao2"),
+    "盖": ("ge", "ge3"),
+    "尉": ("yu", "yu4"),
+    "乐": ("yue", "yue4"),
+    "缪": ("miao", "miao4"),
+    "翟": ("zhai", "zhai2"),
+    "召": ("shao", "shao4"),
+    "员": ("yun", "yun4"),
+    "覃": ("qin", "qin2"),
+    "秘": ("bi", "bi4"),
+    "薄": ("bo", "bo2"),
+    "繁": ("po", "po2"),
+    "宓": ("fu", "fu2"),
+    "折": ("she", "she2"),
+    "黑": ("he", "he4"),
+    "种": ("chong", "chong2"),
+    "长孙": ("zhang sun", "zhang3 sun1"),
+    "万俟": ("mo qi", "mo4 qi2"),
+    "尉迟": ("yu chi", "yu4 chi2"),
+    "单于": ("chan yu", "chan2 yu2"),
+}
+
+
+def _pinyin_words(parts: list[str]) -> list[str]:
+    return [" ".join(_PINYIN_WORD.findall(p.lower())) for p in parts]
+
+
+def _pinyin_slow(names: pa.Array, tones: bool) -> pa.Array:
+    """pypinyin on whole names (names with Latin letters or other scripts; rare)."""
     from pypinyin import Style, lazy_pinyin
 
     style = Style.TONE3 if tones else Style.NORMAL
     out: list[str | None] = []
-    for name in names.to_pylist():  # distinct names only
+    for name in names.to_pylist():  # distinct names that are not Han only
         if name is None:
             out.append(None)
             continue
@@ -321,6 +355,60 @@ def _pinyin(names: pa.Array, tones: bool) -> pa.Array:
         words = [w for part in parts for w in _PINYIN_WORD.findall(part.lower())]
         out.append(" ".join(words) or None)
     return pa.array(out, pa.string())
+
+
+def _pinyin(names: pa.Array, tones: bool) -> pa.Array:
+    """Space-separated pinyin syllables of the (distinct) names, lower case; Latin letters kept
+    as words, everything else (``·``, punctuation) dropped.
+
+    Han names (with ``·``) are spelled character by character: pypinyin reads each distinct
+    character once (a city's names use a few thousand), and the syllables are assembled with
+    Arrow; a surname with a reading of its own (单 shan, 曾 zeng, 仇 qiu) gets that reading.
+    Other names go through pypinyin whole."""
+    from pypinyin import Style, lazy_pinyin
+
+    han = to_mask(pc.match_substring_regex(names, r"^[\p{Han}·]+$"))
+    out = pa.nulls(len(names), pa.string())
+    other = np.flatnonzero(~han & to_mask(pc.is_valid(names)))
+    if other.size:
+        slow = _pinyin_slow(names.take(pa.array(other)), tones)
+        positions = np.full(len(names), 0, dtype=np.int64)
+        positions[other] = np.arange(other.size)
+        out = pc.if_else(pa.array(~han), slow.take(pa.array(positions)), out)
+    idx = np.flatnonzero(han)
+    if not idx.size:
+        return out
+    chosen = names.take(pa.array(idx))
+    text = "".join(chosen.to_pylist())
+    cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    lengths = np.asarray(pc.utf8_length(chosen).to_numpy(), dtype=np.int64)
+    distinct, which = np.unique(cps, return_inverse=True)
+    chars = [chr(c) for c in distinct.tolist()]  # distinct characters only
+    style = Style.TONE3 if tones else Style.NORMAL
+    spelled = _pinyin_words(lazy_pinyin(chars, style=style, neutral_tone_with_five=True))
+    syllables = np.asarray(spelled, dtype=object)[which.reshape(-1)]
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    # surnames with a reading of their own (a compound one covers two characters)
+    compounds = [k for k in _SURNAME_READINGS if len(k) == 2]
+    compound = to_mask(pc.is_in(pc.utf8_slice_codeunits(chosen, 0, 2), pa.array(compounds)))
+    for surname, (plain, toned) in _SURNAME_READINGS.items():
+        size = len(surname)
+        hit = to_mask(pc.starts_with(chosen, surname)) & (lengths > size)
+        hit &= compound if size == 2 else ~compound
+        rows = starts[hit]
+        syllables[rows] = toned if tones else plain
+        if size == 2:
+            syllables[rows + 1] = ""
+    row_of = np.repeat(np.arange(len(chosen)), lengths)
+    keep = np.asarray(syllables != "", dtype=bool)
+    values = pa.array(syllables[keep], pa.string())
+    counts = np.bincount(row_of[keep], minlength=len(chosen))
+    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
+    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, values), " ")
+    joined = pc.if_else(pc.equal(joined, ""), pa.scalar(None, pa.string()), joined)
+    positions = np.zeros(len(names), dtype=np.int64)
+    positions[idx] = np.arange(idx.size)
+    return pc.if_else(pa.array(han), joined.take(pa.array(positions)), out)
 
 
 def _clean_names(text: pa.Array) -> pa.Array:

@@ -24,6 +24,9 @@ from dizuo.i18n import tr
 from dizuo.protect import recipe as R
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from dizuo.catalog.models import Version
     from dizuo.workspace import Workspace
 
 #: environment variable holding the key (hex or base64) when no workspace is used
@@ -349,7 +352,7 @@ def protect_version(
     """
     from dizuo.catalog import service
     from dizuo.catalog.models import ProtectionRun, Zone
-    from dizuo.lake.files import staging_dir
+    from dizuo.lake.derived import Derived, commit_table
     from dizuo.lake.query import version_select
 
     recipe = R.load_recipe(recipe_path)
@@ -407,95 +410,8 @@ def protect_version(
     out, fields, dropped, report = apply_recipe(
         table, recipe, key, source=str(recipe_path), data=parent_ref
     )
-    stage = staging_dir(ws.tmp_path)
-    try:
-        name = f"protect_{stage.name.replace('-', '_')}"
-        ws.engine.register_arrow(name, out)
-        ws.engine.copy_to_parquet(f"SELECT * FROM {name}", stage / "data", per_thread=True)
-        ws.engine.con.unregister(name)
-        staged = sorted((stage / "data").glob("*.parquet"))
-        return _commit(
-            ws,
-            target_code,
-            staged,
-            out,
-            meta,
-            org_code,
-            parent_id,
-            parent_ref,
-            identity,
-            recipe,
-            fields,
-            dropped,
-            report,
-        )
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
 
-
-def _commit(
-    ws: Workspace,
-    code: str,
-    staged: list[Path],
-    out: pa.Table,
-    meta: dict[str, Any],
-    org_code: str | None,
-    parent_id: Any,
-    parent_ref: str,
-    identity: str,
-    recipe: R.Recipe,
-    fields: dict[str, str],
-    dropped: list[str],
-    report: dict[str, Any],
-) -> ProtectResult:
-    from dizuo.catalog import service
-    from dizuo.catalog.models import ProtectionRun, Zone
-    from dizuo.ingest.profile import profile
-    from dizuo.lake.files import table_name
-
-    ident = f"shared.{table_name(code)}"  # the shared zone (共享库)
-    with ws.session() as s:
-        existing = service.find_dataset(s, code)
-        latest = service.latest_version(s, existing) if existing is not None else None
-        expected = latest.snapshot_id if latest is not None else None
-    profiled = profile(ws.engine, staged)
-    commit = ws.lake.commit(
-        ident,
-        staged,
-        schema=out.schema,
-        mode="replace",
-        expected_snapshot=expected,
-        properties={"dizuo.dataset": code, "dizuo.operation": "protect"},
-    )
-    size = sum(p.stat().st_size for p in staged)
-    with ws.session() as s:
-        dataset = service.find_dataset(s, code)
-        if dataset is None:
-            org = service.get_org(s, org_code) if org_code else None
-            dataset = service.create_dataset(
-                s, code, org, format="parquet", **{k: v for k, v in meta.items() if v}
-            )
-            dataset.zone = Zone.shared.value
-        version = service.record_version(
-            s,
-            dataset,
-            service.NewVersion(
-                operation="protect",
-                params={"parent": parent_ref, "recipe_hash": recipe.digest()},
-                params_hash=recipe.digest(),
-                rows=profiled.rows,
-                bytes=size,
-                schema=profiled.schema,
-                profiles=profiled.profiles,
-                content_hash=identity,
-                source=parent_ref,
-                source_fingerprint=identity,
-                table_ident=commit.ident,
-                snapshot_id=commit.snapshot_id,
-                parents=[parent_id],
-            ),
-            created_by=ws.actor,
-        )
+    def record_run(s: Session, version: Version) -> None:
         s.add(
             ProtectionRun(
                 version_id=version.id,
@@ -506,10 +422,24 @@ def _commit(
                 created_by=ws.actor,
             )
         )
-        number = version.number
-    return ProtectResult(
-        parent_ref, f"{code}@{number}", profiled.rows, fields, dropped, report, recipe.digest()
+
+    target, rows = commit_table(
+        ws,
+        out,
+        Derived(
+            code=target_code,
+            operation="protect",
+            params={"parent": parent_ref, "recipe_hash": recipe.digest()},
+            params_hash=recipe.digest(),
+            identity=identity,
+            parents=[parent_id],
+            source=parent_ref,
+            meta=meta,
+            org_code=org_code,
+        ),
+        extra=record_run,
     )
+    return ProtectResult(parent_ref, target, rows, fields, dropped, report, recipe.digest())
 
 
 # -- a plain file ---------------------------------------------------------------------------
