@@ -277,6 +277,8 @@ def tour_text(run: DemoRun) -> str:
         f"  dizuo propose-recipe {first.code}",
         f"  dizuo protect {first.code} --recipe {home}/recipes/{first.code}.yaml",
         f'  dizuo sql "select * from {first.code}_shared limit 5"',
+        '  dizuo sql "select * from link_person_view order by datasets desc limit 5"',
+        "  dizuo versions link_person_index --json",
         "  dizuo search 学生",
         f"  dizuo versions {first.code}",
         "  dizuo export --format xlsx --out 目录.xlsx",
