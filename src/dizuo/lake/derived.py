@@ -48,8 +48,8 @@ class Derived:
     org_code: str | None = None
 
 
-def check_target(ws: Workspace, code: str) -> None:
-    """Refuse to write derived data into a raw-zone dataset."""
+def check_target(ws: Workspace, code: str, hint: str | None = None) -> None:
+    """Refuse to write derived data into a raw-zone dataset (``hint``: how to name another)."""
     from dizuo.catalog import service
     from dizuo.catalog.models import Zone
 
@@ -63,7 +63,7 @@ def check_target(ws: Workspace, code: str) -> None:
                     "{c} is a raw-zone dataset: it cannot receive derived output",
                     c=code,
                 ),
-                hint=tr("用 --to 指定另一个代码", "name another code with --to"),
+                hint=hint,
             )
 
 
@@ -84,6 +84,7 @@ def commit_table(
     table: pa.Table,
     d: Derived,
     extra: Callable[[Session, Version], None] | None = None,
+    hint: str | None = None,
 ) -> tuple[str, int]:
     """Write ``table`` as Parquet, commit it to the lake and record the version.
 
@@ -92,7 +93,7 @@ def commit_table(
     """
     from dizuo.lake.files import staging_dir
 
-    check_target(ws, d.code)
+    check_target(ws, d.code, hint)
     stage = staging_dir(ws.tmp_path)
     try:
         name = f"derived_{stage.name.replace('-', '_')}"

@@ -132,6 +132,20 @@ def version_select(files: list[str], schema: list[dict[str, str]]) -> str:
     return f"SELECT {columns} FROM read_parquet({sql_list(files)}, union_by_name = true)"
 
 
+def ordered_select(files: list[str], schema: list[dict[str, str]]) -> str:
+    """Like :func:`version_select`, in the version's own row order (file by file, row by row):
+    for work that names records by their row number."""
+    if not files:
+        return version_select(files, schema)
+    columns = ", ".join(quote_ident(c["name"]) for c in schema)
+    listed = sql_list(files)
+    return (
+        f"SELECT {columns} FROM read_parquet({listed}, union_by_name = true, "
+        f"filename = '__dizuo_file', file_row_number = true) "
+        f"ORDER BY list_position({listed}, __dizuo_file), file_row_number"
+    )
+
+
 def run_sql(ws: Workspace, sql: str, limit: int | None = None) -> pa.Table:
     """Run an operator's query over the lake and return the result."""
     tree, refs = parse_query(sql)

@@ -128,8 +128,11 @@ def _encode_filters(values: pa.Array) -> Encoded:
     if width % 8:
         raise ValueError("Bloom filters must be a whole number of 64-bit words")
     n = len(values)
-    raw = np.frombuffer(values.buffers()[1], dtype=np.uint64, count=n * width // 8)
-    matrix = raw.reshape(n, width // 8)
+    words = width // 8
+    raw = np.frombuffer(
+        values.buffers()[1], dtype=np.uint64, count=n * words, offset=values.offset * width
+    )
+    matrix = raw.reshape(n, words)
     empty = ~matrix.any(axis=1)
     if values.null_count:
         empty |= np.asarray(pc.is_null(values).to_numpy(zero_copy_only=False), dtype=bool)
@@ -204,16 +207,23 @@ def _ymd(text: Objects) -> tuple[Ints, Ints, Ints, npt.NDArray[np.uint8]]:
     return year, month, day, digits
 
 
+DateParts = tuple[Ints, Ints, Ints, npt.NDArray[np.uint8]]
+
+
 def _unequal_date(a: Objects, b: Objects) -> Levels:
-    ya, ma, da, xa = _ymd(a)
-    yb, mb, db, xb = _ymd(b)
+    return _date_levels(_ymd(a), _ymd(b))
+
+
+def _date_levels(pa_: DateParts, pb: DateParts) -> Levels:
+    ya, ma, da, xa = pa_
+    yb, mb, db, xb = pb
     swapped = (ya == yb) & (ma == db) & (da == mb)
     differ = xa != xb
     count = differ.sum(axis=1)
     # one adjacent transposition: exactly two neighbouring positions differ, crosswise equal
     first = differ.argmax(axis=1)
     nxt = np.minimum(first + 1, 7)
-    rows = np.arange(len(a))
+    rows = np.arange(len(ya))
     transposed = (
         (count == 2)
         & differ[rows, nxt]
@@ -222,7 +232,7 @@ def _unequal_date(a: Objects, b: Objects) -> Levels:
     )
     near = (count == 1) | transposed
     days = np.abs((ya - yb) * 365 + (ma - mb) * 30 + (da - db))
-    out = np.full(len(a), 6, dtype=np.int8)
+    out = np.full(len(ya), 6, dtype=np.int8)
     out[days <= 3650] = 5
     out[days <= 365] = 4
     out[near] = 3
@@ -297,7 +307,15 @@ def distinct_levels(column: Encoded, left: Codes, right: Codes) -> Levels:
         return out
     out = np.ones(len(left), dtype=np.int8)
     unequal = np.flatnonzero(left != right)
-    if unequal.size:
+    if unequal.size and column.kind == "date":
+        # the dictionary's digits once, then every pair by its codes
+        parts = _ymd(column.dictionary)
+        la, ra = left[unequal], right[unequal]
+        out[unequal] = _date_levels(
+            (parts[0][la], parts[1][la], parts[2][la], parts[3][la]),
+            (parts[0][ra], parts[1][ra], parts[2][ra], parts[3][ra]),
+        )
+    elif unequal.size:
         words = column.dictionary
         out[unequal] = UNEQUAL[column.kind](words[left[unequal]], words[right[unequal]])
     return out

@@ -93,13 +93,30 @@ class Comparison:
 
 
 @dataclass(frozen=True)
+class Block:
+    """A blocking rule: columns that must agree, with its own limit on a key group's pairs.
+
+    A rule on a weak key (a name alone) gets a small limit: a name shared by a handful of
+    records is evidence worth comparing, one shared by thousands is not a block.
+    """
+
+    columns: tuple[str, ...]
+    max_pairs: int | None = None
+
+
+def _rule(rule: tuple[str, ...] | Block) -> Block:
+    return rule if isinstance(rule, Block) else Block(tuple(rule))
+
+
+@dataclass(frozen=True)
 class Model:
     """A linkage model: comparisons, blocking rules and training rules.
 
     Attributes:
         comparisons: The comparisons (one per column).
         blocking: Rules; each a tuple of columns that must agree exactly for a pair to be a
-            candidate. Columns need not be compared (a derived key such as a birth year).
+            candidate (or a :class:`Block` with its own group limit). Columns need not be
+            compared (a derived key such as a birth year).
         training: Rules for EM sessions (default: the blocking rules).
         max_block_pairs: Key groups with more candidate pairs than this are skipped.
         one_to_one: Keep at most one match per record and other source.
@@ -107,7 +124,7 @@ class Model:
     """
 
     comparisons: Sequence[Comparison]
-    blocking: Sequence[tuple[str, ...]]
+    blocking: Sequence[tuple[str, ...] | Block]
     training: Sequence[tuple[str, ...]] | None = None
     max_block_pairs: int = 250_000
     one_to_one: bool = False
@@ -199,7 +216,8 @@ class Records:
 
 def _records(tables: Sequence[pa.Table], model: Model) -> Records:
     kinds: dict[str, str] = {c.column: c.kind for c in model.comparisons}
-    for rule in list(model.blocking) + list(model.training or []):
+    rules = [_rule(r).columns for r in model.blocking] + list(model.training or [])
+    for rule in rules:
         for col in rule:
             kinds.setdefault(col, "exact")
     sizes = [t.num_rows for t in tables]
@@ -243,20 +261,22 @@ def _rule_key(records: Records, rule: tuple[str, ...]) -> Ints:
     return key
 
 
-def _group_pairs(key: Ints, max_pairs: int) -> tuple[Ints, Ints, int, int]:
-    """Every pair of records sharing a key (left < right); skipped groups and their pairs."""
+def _group_pairs(key: Ints, max_pairs: int) -> tuple[Ints, Ints, int, int, Ints]:
+    """Every pair of records sharing a key (left < right); skipped groups, their pairs and the
+    records in them."""
     idx = np.flatnonzero(key >= 0)
     order = idx[np.argsort(key[idx], kind="stable")]
     sorted_key = key[order]
     if not len(order):
         empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, 0, 0
+        return empty, empty, 0, 0, empty
     starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
     sizes = np.diff(np.r_[starts, len(order)])
     group_pairs = sizes * (sizes - 1) // 2
     big = group_pairs > max_pairs
     skipped_groups = int(big.sum())
     skipped_pairs = int(group_pairs[big].sum())
+    skipped_records = order[np.repeat(big, sizes)]
     keep = (sizes > 1) & ~big
     g_start = starts[keep]
     g_size = sizes[keep]
@@ -269,7 +289,7 @@ def _group_pairs(key: Ints, max_pairs: int) -> tuple[Ints, Ints, int, int]:
     del total
     a = order[left_pos]
     b = order[right_pos]
-    return np.minimum(a, b), np.maximum(a, b), skipped_groups, skipped_pairs
+    return np.minimum(a, b), np.maximum(a, b), skipped_groups, skipped_pairs, skipped_records
 
 
 def _ranges(lengths: Ints) -> Ints:
@@ -300,9 +320,11 @@ def block(
     lefts: list[Ints] = []
     rights: list[Ints] = []
     report: list[dict[str, object]] = []
-    for rule in model.blocking:
-        key = _rule_key(records, rule)
-        left, right, skipped_groups, skipped_pairs = _group_pairs(key, model.max_block_pairs)
+    for given in model.blocking:
+        rule = _rule(given)
+        key = _rule_key(records, rule.columns)
+        limit = rule.max_pairs if rule.max_pairs is not None else model.max_block_pairs
+        left, right, skipped_groups, skipped_pairs, skipped = _group_pairs(key, limit)
         keep = _allowed(records, left, right, link_type)
         for earlier in keys:
             ke = earlier[left]
@@ -310,10 +332,13 @@ def block(
         left, right = left[keep], right[keep]
         lefts.append(left)
         rights.append(right)
-        keys.append(key)
+        # a later rule drops only pairs this rule produced: not those of its skipped groups
+        produced = key.copy()
+        produced[skipped] = -1
+        keys.append(produced)
         report.append(
             {
-                "rule": list(rule),
+                "rule": list(rule.columns),
                 "pairs": len(left),
                 "skipped_groups": skipped_groups,
                 "skipped_pairs": skipped_pairs,
@@ -688,7 +713,11 @@ def _pair_table(left: Ints, right: Ints, weight: Floats, prob: Floats) -> pa.Tab
 def _train(
     model: Model, comps: list[Comparison], levels: Levels, u: list[Floats]
 ) -> tuple[list[Floats], list[dict[str, object]]]:
-    rules = list(model.training if model.training is not None else model.blocking)
+    rules = (
+        list(model.training)
+        if model.training is not None
+        else [_rule(r).columns for r in model.blocking]
+    )
     index = {c.column: j for j, c in enumerate(comps)}
     sums = [np.zeros(compare.level_count(c.kind)) for c in comps]
     weights = np.zeros(len(comps))

@@ -41,7 +41,7 @@ import pyarrow.compute as pc
 
 from dizuo.link import clk
 from dizuo.link.compare import date_digits
-from dizuo.link.model import Comparison, Linkage, LinkType, Model, link
+from dizuo.link.model import Block, Comparison, Linkage, LinkType, Model, link
 from dizuo.link.normalise import (
     normalise_ids,
     normalise_names,
@@ -64,6 +64,9 @@ ATTRIBUTES = ("name", "id", "birth", "sex", "phone")
 #: hash functions per q-gram in the Bloom filters: fixed, so that every department's encodings
 #: of a field are comparable (a data-dependent default would differ between departments)
 CLK_HASHES = 20
+#: a name alone blocks only when few records share it (≤ 10 records: 45 pairs): a common name
+#: says little, and blocking on it would grow with the square of the city
+NAME_BLOCK_PAIRS = 45
 
 _SEX = {
     "男": "M",
@@ -131,6 +134,15 @@ def _sex(values: pa.Array) -> pa.Array:
     return mapped
 
 
+def _birth_digits(values: pa.Array) -> pa.Array:
+    """YYYYMMDD of a birth-date column: dates and timestamps (an Excel date cell) directly,
+    text through :func:`dizuo.link.compare.date_digits`."""
+    if pa.types.is_date(values.type) or pa.types.is_timestamp(values.type):
+        stamps = pc.cast(values, pa.timestamp("s")) if pa.types.is_date(values.type) else values
+        return pc.strftime(stamps, format="%Y%m%d")
+    return date_digits(pc.cast(values, pa.string()))
+
+
 def _column(table: pa.Table, name: str | None) -> pa.Array | None:
     if name is None or name not in table.column_names:
         return None
@@ -172,7 +184,7 @@ def attributes(table: pa.Table, view: View) -> pa.Table:
         out["id"] = out["id_valid"] = none
         id_birth = id_sex = none
     birth_col = _column(table, view.columns.get("birth"))
-    births = date_digits(pc.cast(birth_col, pa.string())) if birth_col is not None else none
+    births = _birth_digits(birth_col) if birth_col is not None else none
     out["birth"] = pc.coalesce(births, id_birth)
     sex_col = _column(table, view.columns.get("sex"))
     out["sex"] = pc.coalesce(_sex(sex_col), id_sex) if sex_col is not None else id_sex
@@ -196,7 +208,7 @@ def plain_model(one_to_one: bool = False) -> Model:
             ("phone",),
             ("name_plain", "birth"),
             ("pinyin", "birth"),
-            ("name_plain",),
+            Block(("name_plain",), max_pairs=NAME_BLOCK_PAIRS),
         ],
         training=[("id",), ("phone",), ("pinyin", "birth")],
         one_to_one=one_to_one,
@@ -262,7 +274,7 @@ def private_model(one_to_one: bool = False) -> Model:
             ("phone_key",),
             ("name_key", "birth_key"),
             ("pinyin_key", "birth_key"),
-            ("name_key",),
+            Block(("name_key",), max_pairs=NAME_BLOCK_PAIRS),
         ],
         training=[("id_key",), ("phone_key",), ("pinyin_key", "birth_key")],
         one_to_one=one_to_one,

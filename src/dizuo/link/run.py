@@ -1,7 +1,7 @@
 """``dizuo link``: link catalogued datasets into a person index, an organisation index and an
 integrated view, committed as shared-zone versions with lineage to every input version.
 
-Outputs (codes overridable with ``prefix``):
+Outputs:
 
 * ``link_person_index`` — one row per (record, person view): ``dataset`` (``code@N``), ``row``
   (0-based), ``role`` (the view's name column), ``person_key`` (pseudonymous), ``linked_by``
@@ -88,7 +88,7 @@ class _Input:
 
 def _read(ws: Workspace, spec: str) -> _Input:
     from dizuo.catalog import service
-    from dizuo.lake.query import version_select
+    from dizuo.lake.query import ordered_select
     from dizuo.protect.run import stored_classification
 
     code, _, num = spec.partition("@")
@@ -107,7 +107,7 @@ def _read(ws: Workspace, spec: str) -> _Input:
         number = version.number
     classified = stored_classification(ws, code, number)
     files = ws.lake.files(ident, snapshot)
-    table = ws.engine.query(version_select(files, schema))
+    table = ws.engine.query(ordered_select(files, schema))
     return _Input(ref, vid, chash, org, table, [(c["column"], c["entity"]) for c in classified])
 
 
@@ -175,11 +175,25 @@ def link_datasets(
         raise InvalidInput(tr("没有指定数据集", "no dataset given"), hint="--datasets A,B,C")
     if len(set(codes)) != len(codes):
         raise InvalidInput(tr("数据集重复", "a dataset is named twice"))
+    hint = tr(
+        "该代码已被原始库数据集占用；请为那个数据集改用其他代码",
+        "that code is taken by a raw-zone dataset; give that dataset another code",
+    )
     for code in (PERSON_INDEX, ORG_INDEX, PERSON_VIEW):
-        check_target(ws, code)
+        check_target(ws, code, hint)
     secret = ws.secret_key()
     key = derive_keys(secret).pseudonym
     inputs = [_read(ws, c) for c in codes]
+    named = [i.ref.partition("@")[0] for i in inputs]
+    twice = sorted({c for c in named if named.count(c) > 1})
+    if twice:
+        raise InvalidInput(
+            tr(
+                "每个数据集只能链接一个版本：{c}",
+                "link one version of each dataset: {c} is named more than once",
+                c=", ".join(twice),
+            )
+        )
     frames: list[pa.Table] = []
     refs: list[pa.Array] = []
     view_info: list[dict[str, Any]] = []

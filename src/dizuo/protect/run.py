@@ -438,6 +438,7 @@ def protect_version(
             org_code=org_code,
         ),
         extra=record_run,
+        hint=tr("用 --to 指定另一个代码", "name another code with --to"),
     )
     return ProtectResult(parent_ref, target, rows, fields, dropped, report, recipe.digest())
 
