@@ -27,8 +27,9 @@ The steps, each a handful of array operations (no loop over records or pairs):
 5. **m by EM.** For each training rule (by default the blocking rules), the candidate pairs
    that agree on that rule are a population rich in matches; EM over the *other* comparisons,
    on the counts of distinct level patterns (a few thousand, not millions of pairs), estimates
-   m with u held at its frequency values. Each comparison's m is the average over the sessions
-   that could see it, weighted by their expected matches.
+   m with u held at its frequency values. Each comparison's m is the median over the sessions
+   that could see it (one session whose block is mostly look-alike non-matches must not
+   outweigh the others).
 6. **Prior.** The probability λ that two random records match solves λ = E[matches] / (all
    possible pairs), where E[matches] is the sum of match probabilities of the candidates — a
    one-dimensional fixed point.
@@ -61,7 +62,7 @@ Levels = npt.NDArray[np.int8]
 
 FLOOR = 1e-9  # smallest m or u: a level never seen is rare, not impossible
 U_SAMPLE_RECORDS = 2000
-U_SAMPLE_PAIRS = 400_000
+U_SAMPLE_PAIRS = 160_000
 EM_ITERATIONS = 200
 EM_TOLERANCE = 1e-7
 
@@ -419,6 +420,9 @@ def u_levels(
     n_levels = compare.level_count(comp.kind)
     u = np.full(n_levels, FLOOR)
     u[1] = max(freq.exact, FLOOR)
+    if n_levels == 3:  # exact · else: nothing to split
+        u[2] = max(1.0 - u[1], FLOOR)
+        return u
     rng = np.random.default_rng(seed)
     n_sources = len(records.sizes)
     if link_type == "link_only" and n_sources > 1:
@@ -435,7 +439,7 @@ def u_levels(
     va, wa = np.unique(ca, return_counts=True)
     vb, wb = np.unique(cb, return_counts=True)
     # keep the cross product within budget: the most frequent distinct values first
-    budget = U_SAMPLE_PAIRS if comp.kind not in compare.MATRIX else 1_000_000
+    budget = U_SAMPLE_PAIRS if comp.kind not in compare.MATRIX else 360_000
     while len(va) * len(vb) > budget:
         if len(va) >= len(vb):
             keep = np.argsort(-wa, kind="stable")[: max(1, len(va) * 3 // 4)]
@@ -719,8 +723,7 @@ def _train(
         else [_rule(r).columns for r in model.blocking]
     )
     index = {c.column: j for j, c in enumerate(comps)}
-    sums = [np.zeros(compare.level_count(c.kind)) for c in comps]
-    weights = np.zeros(len(comps))
+    estimates: list[list[Floats]] = [[] for _ in comps]
     sessions: list[dict[str, object]] = []
     radix = [compare.level_count(c.kind) for c in comps]
     for rule in rules + [()]:
@@ -728,7 +731,7 @@ def _train(
         free = [j for j in range(len(comps)) if j not in fixed]
         if not free:
             continue
-        if rule == () and weights[free].min(initial=1.0) > 0:
+        if rule == () and all(estimates[j] for j in free):
             continue  # every comparison already has a session that saw it
         rows = np.ones(len(levels), dtype=bool)
         for j in fixed:
@@ -743,15 +746,18 @@ def _train(
             [_initial_m(radix[j]) for j in free],
         )
         for k, j in enumerate(free):
-            sums[j] += m[k] * matches
-            weights[j] += matches
+            estimates[j].append(m[k])
         sessions.append(
             {"rule": list(rule), "pairs": int(counts.sum()), "prior": lam, "matches": matches}
         )
     out = []
     for j, c in enumerate(comps):
-        if weights[j] > 0:
-            mj = sums[j] / weights[j]
+        if estimates[j]:
+            # the median over sessions: a session whose block is dominated by non-matches
+            # that agree with each other (all pairs of one postcode agree on its suburb and
+            # state) can turn its "match" class into "same area"; one such session must not
+            # outweigh the others, as a weighted mean would let it
+            mj = np.median(np.stack(estimates[j]), axis=0)
         else:
             mj = _initial_m(compare.level_count(c.kind))
         mj = np.maximum(mj, FLOOR)
