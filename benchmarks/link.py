@@ -730,7 +730,10 @@ def checks(cases: list[Case], results: dict[tuple[str, str], Run]) -> list[tuple
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--case", default=",".join(CASES), help="febrl4,febrl3,synthetic")
+    parser.add_argument(
+        "--case", default=",".join([*CASES, "city"]), help="febrl4,febrl3,synthetic,city"
+    )
+    parser.add_argument("--scale", type=float, default=15.0, help="demo city scale (city case)")
     parser.add_argument("--quick", action="store_true", help="the FEBRL cases only")
     parser.add_argument("--rows", type=int, default=DEFAULT_ROWS, help="synthetic rows per table")
     parser.add_argument("--engines", default=",".join(ENGINES), help="dizuo,splink")
@@ -754,6 +757,8 @@ def main(argv: list[str] | None = None) -> int:
 
     names = ["febrl4", "febrl3"] if args.quick else [c.strip() for c in args.case.split(",")]
     engines = [e.strip() for e in args.engines.split(",")]
+    city = "city" in names
+    names = [n for n in names if n != "city"]
     for name in names:
         if name not in CASES:
             parser.error(f"unknown case {name!r} (choose from {', '.join(CASES)})")
@@ -783,21 +788,43 @@ def main(argv: list[str] | None = None) -> int:
         for engine in engines:
             results[(name, engine)] = measure(engine, case, truth, args)
 
-    lines = report(cases, results, args.repeat)
-    verdicts = checks(cases, results)
-    print()
-    for line in lines:
-        print(line)
-    print()
-    for ok, text in verdicts:
-        print(f"{'n/a ' if ok is None else 'PASS' if ok else 'FAIL'}  {text}")
-    for case in cases:
-        if case.generator_seconds is not None:
-            print(f"\nsynthetic data generated in {case.generator_seconds:.2f} s")
-    print(f"\n{date.today().isoformat()}; {machine(f'Splink {splink_version()}')}")
-    failed = [run for run in results.values() if run.status == "failed"]
-    if failed:
-        print(f"the failed runs' logs are in {WORK.relative_to(HERE.parent)}/")
+    if cases:
+        lines = report(cases, results, args.repeat)
+        verdicts = checks(cases, results)
+        print()
+        for line in lines:
+            print(line)
+        print()
+        for ok, text in verdicts:
+            print(f"{'n/a ' if ok is None else 'PASS' if ok else 'FAIL'}  {text}")
+        for case in cases:
+            if case.generator_seconds is not None:
+                print(f"\nsynthetic data generated in {case.generator_seconds:.2f} s")
+        print(f"\n{date.today().isoformat()}; {machine(f'Splink {splink_version()}')}")
+        failed = [run for run in results.values() if run.status == "failed"]
+        if failed:
+            print(f"the failed runs' logs are in {WORK.relative_to(HERE.parent)}/")
+    if city:  # (c): the demo city's people, per error kind (benchmarks/link_city.py)
+        import link_city
+
+        city_engines = [
+            e
+            for engine in engines
+            for e in (("dizuo-plain", "dizuo-private") if engine == "dizuo" else ("splink",))
+        ]
+        print()
+        link_city.main(
+            [
+                "--scale",
+                f"{args.scale:g}",
+                "--engines",
+                ",".join(city_engines),
+                "--timeout",
+                f"{args.splink_timeout:g}",
+                "--idle-wait",
+                f"{args.idle_wait:g}",
+            ]
+        )
     if not args.keep:
         for folder in (FEBRL_DIR, SYNTHETIC_DIR, *(() if failed else (WORK,))):
             shutil.rmtree(folder, ignore_errors=True)
