@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -117,3 +118,20 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> dict[str,
         else max(0.0, busy_after - busy_before - cpu)
     )
     return {"wall": wall, "cpu": cpu, "others": others}
+
+
+def phase_clock(phases: dict[str, float], prefix: str) -> Callable[[str], None]:
+    """``lap(name)``: record the seconds since the previous lap under ``name`` (and say so on
+    standard error, behind ``prefix``)."""
+    import sys
+
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        phases[name] = now - clock
+        clock = now
+        print(f"{prefix}{name} ({sum(phases.values()):.1f} s)", file=sys.stderr, flush=True)
+
+    return lap

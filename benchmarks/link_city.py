@@ -177,15 +177,10 @@ def splink_persons(tables: list[Any]) -> tuple[Ints, dict[str, Any]]:
         cols["source_dataset"] = pa.array([f"v{i}"] * t.num_rows)
         offset += t.num_rows
         prepared.append(pa.table(cols))
-    phases: dict[str, float] = {}
-    clock = time.perf_counter()
+    from common import phase_clock
 
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        phases[name] = now - clock
-        clock = now
-        print(f"# {name} ({sum(phases.values()):.1f} s)", file=sys.stderr, flush=True)
+    phases: dict[str, float] = {}
+    lap = phase_clock(phases, "# ")
 
     settings = SettingsCreator(
         link_type="link_and_dedupe",
@@ -270,21 +265,12 @@ def child(engine: str, folder: Path, out: Path) -> None:
 
 def score(folder: Path, labels: Ints) -> dict[str, dict[str, float]]:
     """Scores of person labels against the truth, overall and per error kind."""
-    import pyarrow.compute as pc
-
     from dizuo.demo.errors import ALL_KINDS
-    from dizuo.link.evaluate import by_kind
+    from dizuo.link.evaluate import by_kind, kind_masks
 
     _, truth, errors = load(folder)
     known = truth >= 0
-    flat = pc.list_flatten(errors)
-    parents = np.asarray(pc.list_parent_indices(errors).to_numpy(), dtype=np.int64)
-    masks = {}
-    for kind in ALL_KINDS:
-        mask = np.zeros(len(truth), dtype=bool)
-        hit = np.asarray(pc.equal(flat, kind).to_numpy(zero_copy_only=False), dtype=bool)
-        mask[parents[hit]] = True
-        masks[kind] = mask[known]
+    masks = {k: m[known] for k, m in kind_masks(errors, ALL_KINDS).items()}
     return by_kind(labels[known], truth[known], masks)
 
 

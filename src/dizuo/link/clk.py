@@ -80,11 +80,12 @@ import pyarrow.compute as pc
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from dizuo.classify.detectors import as_strings, to_mask
+from dizuo.classify.detectors import to_mask
 from dizuo.errors import InvalidInput
 from dizuo.i18n import tr
+from dizuo.link.normalise import text_array
 from dizuo.protect.arrays import Ragged, positions, ragged
-from dizuo.protect.crypto import MIN_KEY
+from dizuo.protect.crypto import check_key
 from dizuo.protect.sm3 import MAX_THREADS, hmac_digests
 
 Filters = npt.NDArray[np.uint64]
@@ -161,15 +162,7 @@ def _field_key(key: bytes, field: str) -> bytes:
     Raises:
         InvalidInput: The key is shorter than 16 bytes, or the field name is empty.
     """
-    if len(key) < MIN_KEY:
-        raise InvalidInput(
-            tr(
-                "密钥太短：至少需要 {n} 字节",
-                "the key is too short: at least {n} bytes are needed",
-                n=MIN_KEY,
-            ),
-            hint=tr("用 dizuo 生成的工作区密钥", "use the workspace key dizuo generated"),
-        )
+    check_key(key)
     if not field:
         raise InvalidInput(tr("字段名不能为空", "the field name cannot be empty"))
     info = b"dizuo/clk/" + field.encode("utf-8")
@@ -194,29 +187,6 @@ def hash_count(mean_qgrams: float, bits: int) -> int:
 # -- text and q-grams ------------------------------------------------------------------------
 
 
-def _text(values: object) -> pa.Array:
-    """The values as one ``string`` array, or :class:`InvalidInput`."""
-    if not isinstance(values, pa.Array | pa.ChunkedArray):
-        raise InvalidInput(
-            tr(
-                "需要 Arrow 数组，收到的是 {t}",
-                "expected an Arrow array, got {t}",
-                t=type(values).__name__,
-            ),
-            hint=tr("用 pyarrow.array(...) 包装这些值", "wrap the values in pyarrow.array(...)"),
-        )
-    try:
-        return as_strings(values)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
-        raise InvalidInput(
-            tr(
-                "无法把 {t} 类型的值读作文本",
-                "cannot read values of type {t} as text",
-                t=values.type,
-            )
-        ) from exc
-
-
 def _clean(text: pa.Array, keep_spaces: bool) -> pa.Array:
     """Trimmed text, inner whitespace removed (or, with ``keep_spaces``, one space per run)."""
     text = pc.utf8_trim_whitespace(text)
@@ -236,7 +206,7 @@ class _Distinct:
 
 def _distinct(values: object, keep_spaces: bool) -> _Distinct:
     """Dictionary-encode the values, then clean the dictionary (nulls and empties: -1)."""
-    encoded = pc.dictionary_encode(_text(values))
+    encoded = pc.dictionary_encode(text_array(values))
     dictionary = _clean(encoded.dictionary, keep_spaces)
     index = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(), dtype=np.int64)
     empty = to_mask(pc.equal(pc.binary_length(dictionary), 0))

@@ -123,13 +123,18 @@ def against_truth(
     keys = joined.column("person_key").combine_chunks().dictionary_encode().indices
     predicted = np.asarray(keys.to_numpy(zero_copy_only=False), dtype=np.int64)
     truth_ids = np.asarray(joined.column("person_id").to_numpy(), dtype=np.int64)
-    errors = joined.column("errors").combine_chunks()
+    masks = kind_masks(joined.column("errors").combine_chunks(), kinds)
+    return by_kind(predicted, truth_ids, masks)
+
+
+def kind_masks(errors: pa.Array, kinds: Sequence[str]) -> dict[str, Bools]:
+    """Per error kind: which records' error lists (a ``list<string>`` array) name it."""
     flat = pc.list_flatten(errors)
     rows = np.asarray(pc.list_parent_indices(errors).to_numpy(), dtype=np.int64)
     masks = {}
     for kind in kinds:
-        mask = np.zeros(len(truth_ids), dtype=bool)
+        mask = np.zeros(len(errors), dtype=bool)
         hit = np.asarray(pc.equal(flat, kind).to_numpy(zero_copy_only=False), dtype=bool)
         mask[rows[hit]] = True
         masks[kind] = mask
-    return by_kind(predicted, truth_ids, masks)
+    return masks

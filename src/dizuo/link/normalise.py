@@ -60,7 +60,7 @@ NAME_DOTS = "·•‧・∙⋅"
 # -- input -----------------------------------------------------------------------------------
 
 
-def _strings(values: object) -> pa.Array:
+def text_array(values: object) -> pa.Array:
     """The values as one ``string`` array, or :class:`InvalidInput`."""
     if not isinstance(values, pa.Array | pa.ChunkedArray):
         raise InvalidInput(
@@ -125,7 +125,7 @@ def _upgrade(ric15: pa.Array) -> pa.Array:
 
 
 def _ric_compact(values: object) -> pa.Array:
-    return compact(normalise_text(_strings(values)))
+    return compact(normalise_text(text_array(values)))
 
 
 def normalise_ids(values: Arrayish) -> pa.Table:
@@ -480,7 +480,7 @@ def normalise_names(values: Arrayish) -> pa.Table:
     Raises:
         InvalidInput: ``values`` is not an Arrow array or cannot be read as text.
     """
-    text = normalise_text(_strings(values))
+    text = normalise_text(text_array(values))
     unique, index = _distinct(text)
     names = null_if_empty(_clean_names(_simplified(unique)))
     surname, given = _split_surname(names)
@@ -517,7 +517,7 @@ def normalise_phones(values: Arrayish) -> pa.Array:
     Raises:
         InvalidInput: ``values`` is not an Arrow array or cannot be read as text.
     """
-    text = compact(normalise_text(_strings(values)))
+    text = compact(normalise_text(text_array(values)))
     text = pc.replace_substring_regex(text, r"[()]", "")
     text = pc.replace_substring_regex(text, _COUNTRY_PREFIX_RE, r"\1")
     v = Values(text)
@@ -631,7 +631,7 @@ def split_addresses(values: Arrayish) -> pa.Table:
     Raises:
         InvalidInput: ``values`` is not an Arrow array or cannot be read as text.
     """
-    text = normalise_text(_strings(values))
+    text = normalise_text(text_array(values))
     text = null_if_empty(pc.replace_substring_regex(text, r"\s+", ""))
     parts = pc.extract_regex(text, _address_re())
     fields = ("province", "city", "district", "street", "rest")
@@ -673,7 +673,7 @@ def normalise_dates(values: Arrayish) -> pa.Array:
     Raises:
         InvalidInput: ``values`` is not an Arrow array or cannot be read as text.
     """
-    text = normalise_text(_strings(values))
+    text = normalise_text(text_array(values))
     digits = to_mask(pc.match_substring_regex(text, r"^\d+$"))
     lengths = np.asarray(pc.fill_null(pc.utf8_length(text), 0).to_numpy(), dtype=np.int64)
     shaped = to_mask(pc.match_substring_regex(text, DATE_PARTS_RE)) & (~digits | (lengths == 8))
@@ -701,7 +701,7 @@ def _as_dates(values: object) -> pa.Array:
     if isinstance(values, pa.Array | pa.ChunkedArray) and pa.types.is_date(values.type):
         dates = pc.cast(values, pa.date32())
         return dates.combine_chunks() if isinstance(dates, pa.ChunkedArray) else dates
-    return normalise_dates(_strings(values))
+    return normalise_dates(text_array(values))
 
 
 def swapped_day_month(a: Arrayish, b: Arrayish) -> pa.Array:

@@ -106,6 +106,19 @@ def _hkdf(secret: bytes, label: str, length: int = 32) -> bytes:
     return HKDF(algorithm=hashes.SM3(), length=length, salt=SALT, info=info).derive(secret)
 
 
+def check_key(key: bytes) -> None:
+    """Refuse a key shorter than :data:`MIN_KEY` bytes."""
+    if len(key) < MIN_KEY:
+        raise InvalidInput(
+            tr(
+                "密钥太短：至少需要 {n} 字节",
+                "the key is too short: at least {n} bytes are needed",
+                n=MIN_KEY,
+            ),
+            hint=tr("用 dizuo 生成的工作区密钥", "use the workspace key dizuo generated"),
+        )
+
+
 def derive_keys(master: bytes) -> Keys:
     """Separate sub-keys for pseudonyms, encryption and MAC from one master key.
 
@@ -118,15 +131,7 @@ def derive_keys(master: bytes) -> Keys:
     Raises:
         InvalidInput: The key is shorter than 16 bytes.
     """
-    if len(master) < MIN_KEY:
-        raise InvalidInput(
-            tr(
-                "密钥太短：至少需要 {n} 字节",
-                "the key is too short: at least {n} bytes are needed",
-                n=MIN_KEY,
-            ),
-            hint=tr("用 dizuo 生成的工作区密钥", "use the workspace key dizuo generated"),
-        )
+    check_key(master)
     return Keys(_hkdf(master, "pseudonym"), _hkdf(master, "encryption"), _hkdf(master, "mac"))
 
 
