@@ -103,18 +103,20 @@ def test_date_levels() -> None:
 
 
 def test_chinese_name_levels() -> None:
-    a = chinese(["张伟", "王芳", "陳偉", "张伟", "李明华", "欧阳明", "李明", "张伟"])
-    b = chinese(["张卫", "玉芳", "陈伟", "张薇", "李敏花", "欧明", "王强", "张伟"])
+    a = chinese(["张伟", "王秀芳", "陳偉", "张伟", "李明华", "欧阳明", "李明", "张伟", "王芳"])
+    b = chinese(["张卫", "玉秀芳", "陈伟", "张薇", "李敏花", "欧明", "王强", "张伟", "玉芳"])
     assert a[2] == b[2] == "陈伟\tchen wei"  # traditional → simplified before comparing
     assert levels("chinese_name", a, b) == [
         level_of("chinese_name", "same pinyin"),  # homophones
-        level_of("chinese_name", "one character apart"),  # look-alikes: 王/玉
+        level_of("chinese_name", "one character apart"),  # look-alikes: 王/玉 (3 characters)
         1,
         level_of("chinese_name", "same pinyin"),
         level_of("chinese_name", "surname+pinyin"),
         level_of("chinese_name", "else"),  # "ou yang ming" / "ou ming": JW 0.84 < 0.85
         level_of("chinese_name", "else"),
         1,
+        # in a two-character name one character apart is only a shared given name or surname
+        level_of("chinese_name", "else"),
     ]
     assert levels("chinese_name", [a[0], None], [None, b[0]]) == [0, 0]
 

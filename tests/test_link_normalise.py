@@ -270,3 +270,17 @@ def test_large_array_is_vectorised(monkeypatch: pytest.MonkeyPatch) -> None:
     assert split_addresses(pa.array(["北京市朝阳区建国路1号"] * n)).num_rows == n
     assert normalise_phones(pa.array(["13800138000"] * n)).null_count == 0
     assert repair_candidates(ids).num_rows > 0
+
+
+def test_fuzzy_pinyin_folds_the_common_mergers() -> None:
+    from dizuo.link.normalise import fuzzy_pinyin
+
+    got = fuzzy_pinyin(
+        pa.array(["zhou jing", "zou jin", "huang fang", "wang hang", "niu nan", "liu lan", None])
+    ).to_pylist()
+    assert got[0] == got[1] == "zou jin"  # 周京 / 邹金: z/zh, -n/-ng
+    assert got[2] == got[3]  # 黄芳 / 王航: huang/wang, f/h
+    assert got[4] == got[5] == "liu lan"  # n/l
+    assert got[6] is None
+    # distinct sounds stay distinct
+    assert len(set(fuzzy_pinyin(pa.array(["zhang wei", "li wei", "wang wei"])).to_pylist())) == 3

@@ -94,21 +94,21 @@ def test_attributes_normalise_every_field() -> None:
     view.columns.update({"id": "身份证号", "phone": "电话"})
     rows = attributes(table, view).to_pylist()
     assert [r["name"] for r in rows] == [
-        "张伟\tzhang wei",
-        "陈伟\tchen wei",  # traditional → simplified
-        "李娜\tli na",
+        "张伟\tzan wei",  # the pinyin with the common mergers folded: zh → z, -ng → -n
+        "陈伟\tcen wei",  # traditional → simplified
+        "李娜\tli la",  # n → l
         None,
-        "王芳\twang fang",
-        "赵敏\tzhao min",
+        "王芳\twan han",  # f → h
+        "赵敏\tzao min",
     ]
-    assert [r["pinyin"] for r in rows][:3] == ["zhangwei", "chenwei", "lina"]
+    assert [r["pinyin"] for r in rows][:3] == ["zanwei", "cenwei", "lila"]
     assert [r["id_valid"] for r in rows] == [ZHANG, LEGACY18, None, None, None, LEGACY18]
     assert [r["id"] for r in rows] == [ZHANG, LEGACY18, typo, None, None, LEGACY18]
-    # the birth column first, else the birth date in a valid ID
+    # the birth column first, else the birth date in the ID (also in one whose check fails)
     assert [r["birth"] for r in rows] == [
         "20090408",
         "19491231",
-        None,
+        "20090408",
         None,
         "19850202",
         "19491231",
@@ -450,3 +450,16 @@ def test_demo_city_id_holders_get_the_same_key_in_both_modes(demo: DemoLinks) ->
     ]
     assert len(both) > 1000
     assert all(p == q and not p.startswith("U") for p, q in both)
+
+
+def test_an_id_that_fails_its_check_still_gives_birth_date_and_sex() -> None:
+    from dizuo.link.persons import View, attributes
+
+    valid = "11010519491231002X"
+    typo = valid[:16] + "3" + valid[17]  # the 17th digit changed: the check no longer fits
+    table = pa.table({"姓名": ["张伟", "张伟", "张伟"], "身份证号": [valid, typo, "12345"]})
+    out = attributes(table, View("t", "姓名", {"name": "姓名", "id": "身份证号"}))
+    assert out.column("id_valid").to_pylist() == [valid, None, None]
+    assert out.column("id").to_pylist() == [valid, typo, None]
+    assert out.column("birth").to_pylist() == ["19491231", "19491231", None]
+    assert out.column("sex").to_pylist() == ["F", "M", None]

@@ -23,9 +23,11 @@ Kinds:
 ``date``           exact · day and month swapped · one digit or one transposition apart ·
                    within a year · within ten years · else (on YYYYMMDD text; a value that is
                    not a calendar date still compares by its digits)
-``chinese_name``   exact · same pinyin (homophone: 张伟/张卫) · one character apart, same length
-                   (look-alike: 王/玉) · same surname and given name's pinyin Jaro–Winkler ≥ 0.85 ·
-                   else; values are ``name<TAB>pinyin`` as :func:`chinese_name_values` builds
+``chinese_name``   exact · same pinyin (homophone: 张伟/张卫; with fuzzy pinyin, 周/邹, 陈/程 too) ·
+                   one character apart, same length, three characters or more
+                   (look-alike: 许淑英/许淑莫) · same surname and given name's pinyin
+                   Jaro–Winkler ≥ 0.85 · else; values are ``name<TAB>pinyin``
+                   (:func:`dizuo.link.persons.attributes`)
 ``dice``           Bloom-filter encodings (:mod:`dizuo.link.clk`): Dice = 1 · ≥ 0.9 · ≥ 0.8 ·
                    ≥ 0.65 · else
 =================  ==========================================================================
@@ -257,8 +259,15 @@ def _unequal_chinese_name(a: Objects, b: Objects) -> Levels:
     same_pinyin = pa_ == pb
     la = pc.utf8_length(pa.array(na, pa.string())).to_numpy()
     lb = pc.utf8_length(pa.array(nb, pa.string())).to_numpy()
-    one_char = (la == lb) & (
-        np.asarray(process.cpdist(na, nb, scorer=DamerauLevenshtein.distance, workers=WORKERS)) == 1
+    # one character apart in a name of three or more: in a two-character name that is just a
+    # shared surname (张伟/张强), which says little
+    one_char = (
+        (la == lb)
+        & (la >= 3)
+        & (
+            np.asarray(process.cpdist(na, nb, scorer=DamerauLevenshtein.distance, workers=WORKERS))
+            == 1
+        )
     )
     first_a = pc.utf8_slice_codeunits(pa.array(na, pa.string()), 0, 1).to_numpy(
         zero_copy_only=False

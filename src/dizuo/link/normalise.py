@@ -411,6 +411,35 @@ def _pinyin(names: pa.Array, tones: bool) -> pa.Array:
     return pc.if_else(pa.array(han), joined.take(pa.array(positions)), out)
 
 
+#: sounds that registries, and whole dialect areas, do not tell apart (the 模糊音 of Chinese
+#: input methods): flat and retroflex initials, n/l, f/h, front and back nasal finals, and the
+#: south-western huang/wang
+_FUZZY_PINYIN: tuple[tuple[str, str], ...] = (
+    (r"\bhuang\b", "wang"),
+    (r"\b([zcs])h", r"\1"),
+    (r"\bn([aeiouv])", r"l\1"),
+    (r"\bf([aeiou])", r"h\1"),
+    (r"([aei])ng\b", r"\1n"),
+)
+
+
+def fuzzy_pinyin(pinyin: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Toneless pinyin with the common mergers folded (模糊音): ``zh/ch/sh`` → ``z/c/s``,
+    ``n`` → ``l``, ``f`` → ``h``, ``ang/eng/ing`` → ``an/en/in``, ``huang`` → ``wang`` (then
+    ``wan``).
+
+    周 zhou and 邹 zou, 陈 chen and 程 cheng, 金 jin and 京 jing, 黄 huang and 王 wang each
+    get one spelling: a clerk who hears a name in Sichuan or in the south writes either.
+
+    >>> fuzzy_pinyin(pa.array(["zhou jing", "huang fang"])).to_pylist()
+    ['zou jin', 'wan han']
+    """
+    out = pinyin.combine_chunks() if isinstance(pinyin, pa.ChunkedArray) else pinyin
+    for pattern, replacement in _FUZZY_PINYIN:
+        out = pc.replace_substring_regex(out, pattern, replacement)
+    return out
+
+
 def _clean_names(text: pa.Array) -> pa.Array:
     """Dots unified to ``·``; inner whitespace removed from short Han names (the padding of
     ``张　伟``), made ``·`` in longer ones, collapsed to one space in Latin names."""

@@ -6,8 +6,9 @@ record (a student's name, ID and birth date; a guardian's name and phone in the 
 view's columns into the comparison attributes (:mod:`dizuo.link.normalise`):
 
 =========  ====================================================================================
-name       simplified, half-width name and its toneless pinyin (``张伟<TAB>zhang wei``)
-pinyin     the pinyin without spaces (blocking key for homophones)
+name       simplified, half-width name and its toneless pinyin with the common mergers
+           folded (``周京<TAB>zou jin``: :func:`dizuo.link.normalise.fuzzy_pinyin`)
+pinyin     that pinyin without spaces (blocking key for homophones)
 id         the 18-digit ID (a 15-digit one upgraded); an ID that fails its check keeps its
            digits, so that a one-digit typo is still close
 id_valid   the 18-digit ID when it is valid — the deterministic key
@@ -43,6 +44,7 @@ from dizuo.link import clk
 from dizuo.link.compare import date_digits
 from dizuo.link.model import Block, Comparison, Linkage, LinkType, Model, link
 from dizuo.link.normalise import (
+    fuzzy_pinyin,
     normalise_ids,
     normalise_names,
     normalise_phones,
@@ -143,6 +145,38 @@ def _birth_digits(values: pa.Array) -> pa.Array:
     return date_digits(pc.cast(values, pa.string()))
 
 
+def _swap_tolerant(births: pa.Array) -> pa.Array:
+    """Year, then the smaller and the larger of month and day: one key for a birth date and
+    its day/month swap (2012-03-05 and 2012-05-03 are both ``20120305``)."""
+    a = pc.utf8_slice_codeunits(births, 4, 6)
+    b = pc.utf8_slice_codeunits(births, 6, 8)
+    return pc.binary_join_element_wise(
+        pc.utf8_slice_codeunits(births, 0, 4),
+        pc.min_element_wise(a, b),
+        pc.max_element_wise(a, b),
+        "",
+    )
+
+
+def _id_fields(ids: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Birth date (YYYYMMDD, when it is a calendar date) and sex of ID-shaped digits (18, or
+    15 of the legacy format), whether or not the check digit fits."""
+    long = pc.equal(pc.utf8_length(ids), 18)
+    digits = pc.if_else(
+        long,
+        pc.utf8_slice_codeunits(ids, 6, 14),
+        pc.binary_join_element_wise("19", pc.utf8_slice_codeunits(ids, 6, 12), ""),
+    )
+    stamp = pc.strptime(digits, format="%Y%m%d", unit="s", error_is_null=True)
+    birth = pc.strftime(stamp, format="%Y%m%d")
+    digit = pc.if_else(
+        long, pc.utf8_slice_codeunits(ids, 16, 17), pc.utf8_slice_codeunits(ids, 14, 15)
+    )
+    odd = pc.is_in(digit, value_set=pa.array(list("13579")))
+    sex = pc.if_else(pc.is_valid(digit), pc.if_else(odd, "M", "F"), pa.scalar(None, pa.string()))
+    return birth, sex
+
+
 def _column(table: pa.Table, name: str | None) -> pa.Array | None:
     if name is None or name not in table.column_names:
         return None
@@ -157,7 +191,8 @@ def attributes(table: pa.Table, view: View) -> pa.Table:
     names = _column(table, view.columns.get("name"))
     if names is not None:
         nn = normalise_names(names)
-        name, pinyin = nn.column("name").combine_chunks(), nn.column("pinyin").combine_chunks()
+        name = nn.column("name").combine_chunks()
+        pinyin = fuzzy_pinyin(nn.column("pinyin"))
         out["name"] = pc.binary_join_element_wise(name, pinyin, "\t")
         out["name_plain"] = name
         out["pinyin"] = pc.replace_substring(pinyin, " ", "")
@@ -180,12 +215,19 @@ def attributes(table: pa.Table, view: View) -> pa.Table:
             pc.cast(ids.column("birth_date").combine_chunks(), pa.timestamp("s")), format="%Y%m%d"
         )
         id_sex = ids.column("sex").combine_chunks()
+        # a number that fails its check still most likely carries the right birth date and
+        # sex (a typo hits one digit of eighteen): read them, so the record can be blocked and
+        # compared on them
+        typo_birth, typo_sex = _id_fields(typo)
+        id_birth = pc.coalesce(id_birth, typo_birth)
+        id_sex = pc.coalesce(id_sex, typo_sex)
     else:
         out["id"] = out["id_valid"] = none
         id_birth = id_sex = none
     birth_col = _column(table, view.columns.get("birth"))
     births = _birth_digits(birth_col) if birth_col is not None else none
     out["birth"] = pc.coalesce(births, id_birth)
+    out["birth_sorted"] = _swap_tolerant(out["birth"])
     sex_col = _column(table, view.columns.get("sex"))
     out["sex"] = pc.coalesce(_sex(sex_col), id_sex) if sex_col is not None else id_sex
     phone = _column(table, view.columns.get("phone"))
@@ -207,10 +249,10 @@ def plain_model(one_to_one: bool = False) -> Model:
             ("id",),
             ("phone",),
             ("name_plain", "birth"),
-            ("pinyin", "birth"),
+            ("pinyin", "birth_sorted"),
             Block(("name_plain",), max_pairs=NAME_BLOCK_PAIRS),
         ],
-        training=[("id",), ("phone",), ("pinyin", "birth")],
+        training=[("id",), ("phone",), ("pinyin", "birth_sorted")],
         one_to_one=one_to_one,
     )
 
@@ -254,6 +296,7 @@ def encode_private(attrs: pa.Table, key: bytes) -> pa.Table:
             "name_key": pseud("name_plain"),
             "pinyin_key": pseud("pinyin"),
             "birth_key": pseud("birth"),
+            "birth_sorted_key": pseud("birth_sorted"),
             "year_key": pseudonymise(birth_year, key, normalise="none"),
         }
     )
@@ -273,10 +316,10 @@ def private_model(one_to_one: bool = False) -> Model:
             ("id_key",),
             ("phone_key",),
             ("name_key", "birth_key"),
-            ("pinyin_key", "birth_key"),
+            ("pinyin_key", "birth_sorted_key"),
             Block(("name_key",), max_pairs=NAME_BLOCK_PAIRS),
         ],
-        training=[("id_key",), ("phone_key",), ("pinyin_key", "birth_key")],
+        training=[("id_key",), ("phone_key",), ("pinyin_key", "birth_sorted_key")],
         one_to_one=one_to_one,
     )
 
