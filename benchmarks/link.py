@@ -812,6 +812,8 @@ def main(argv: list[str] | None = None) -> int:
         failed = [run for run in results.values() if run.status == "failed"]
     for folder in (FEBRL_DIR, SYNTHETIC_DIR, *(() if failed else (WORK,))):
         shutil.rmtree(folder, ignore_errors=True)
+    if not cases:
+        return 0
     return 0 if verdicts and all(ok is not False for ok, _ in verdicts) else 1
 
 

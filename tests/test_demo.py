@@ -36,8 +36,13 @@ def test_demo_then_datasets_list(tmp_path: Path) -> None:
     raw = {d.code for d in manifest.datasets}
     shared = set(rows) - raw
     assert raw <= set(rows)
-    # every personal dataset is protected into the shared zone; the statistics are not
-    assert shared and all(code.removesuffix("_shared") in raw for code in shared)
+    # every personal dataset is protected into the shared zone; the statistics are not; the
+    # linkage adds the person index, the organisation index and the integrated view
+    linked = {"link_person_index", "link_org_index", "link_person_view"}
+    assert linked <= shared
+    protected = shared - linked
+    assert protected and all(code.removesuffix("_shared") in raw for code in protected)
+    assert all(rows[code]["rows"] > 0 for code in linked)
     assert "edu_student_roll_shared" in shared and "stats_digital_economy_shared" not in shared
     for item in manifest.datasets:
         assert rows[item.code]["rows"] == item.rows, item.code
