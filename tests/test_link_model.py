@@ -166,9 +166,9 @@ def test_matrix_and_pair_paths_agree(kind: str, monkeypatch: pytest.MonkeyPatch)
     calls: list[int] = []
     real = compare.MATRIX[kind]
 
-    def spy(dictionary: npt.NDArray[np.object_]) -> npt.NDArray[np.int8]:
-        calls.append(len(dictionary))
-        return real(dictionary)
+    def spy(a: npt.NDArray[np.object_], b: npt.NDArray[np.object_]) -> npt.NDArray[np.int8]:
+        calls.append(len(a))
+        return real(a, b)
 
     monkeypatch.setitem(compare.MATRIX, kind, spy)
     monkeypatch.setattr(compare, "MATRIX_CELLS", 10**9)

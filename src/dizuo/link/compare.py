@@ -174,25 +174,33 @@ def _dl(a: Objects, b: Objects) -> npt.NDArray[np.int32]:
     )
 
 
+#: Jaro–Winkler cuts of the kinds scored by it (Splink's levels for names)
+JW_CUTS: dict[str, tuple[float, ...]] = {"name": (0.92, 0.88, 0.70), "jaro_winkler": (0.90, 0.70)}
+
+
 def _thresholds(score: npt.NDArray[np.floating], cuts: tuple[float, ...], first: int) -> Levels:
     """Level ``first + i`` for the first cut ``score >= cuts[i]``, else one past the last."""
-    out = np.full(len(score), first + len(cuts), dtype=np.int8)
+    out = np.full(score.shape, first + len(cuts), dtype=np.int8)
     for i, cut in reversed(list(enumerate(cuts))):
         out[score >= cut] = first + i
     return out
 
 
+def _edit_levels(distance: npt.NDArray[np.integer]) -> Levels:
+    """dl<=1 · dl<=2 · else (levels 2–4) of Damerau–Levenshtein distances cut off at 3."""
+    return np.where(distance <= 1, 2, np.where(distance <= 2, 3, 4)).astype(np.int8)
+
+
 def _unequal_name(a: Objects, b: Objects) -> Levels:
-    return _thresholds(_jw(a, b), (0.92, 0.88, 0.70), 2)
+    return _thresholds(_jw(a, b), JW_CUTS["name"], 2)
 
 
 def _unequal_jw(a: Objects, b: Objects) -> Levels:
-    return _thresholds(_jw(a, b), (0.90, 0.70), 2)
+    return _thresholds(_jw(a, b), JW_CUTS["jaro_winkler"], 2)
 
 
 def _unequal_edit(a: Objects, b: Objects) -> Levels:
-    d = _dl(a, b)
-    return np.where(d <= 1, 2, np.where(d <= 2, 3, 4)).astype(np.int8)
+    return _edit_levels(_dl(a, b))
 
 
 def _unequal_exact(a: Objects, b: Objects) -> Levels:
@@ -346,43 +354,49 @@ def pair_levels(column: Encoded, left: Ints, right: Ints) -> Levels:
         return out
     size = column.size
     if column.kind in MATRIX and size * size <= min(MATRIX_CELLS, 2 * rows.size):
-        matrix = MATRIX[column.kind](column.dictionary)
+        every = np.arange(size, dtype=np.int32)
+        matrix = cross_levels(column, every, every)
         out[rows] = matrix[a[rows].astype(np.int64), b[rows]]
     else:
         out[rows] = distinct_levels(column, a[rows], b[rows])
     return out
 
 
-def _matrix_jw(cuts: tuple[float, ...]) -> Callable[[Objects], Levels]:
-    def levels(words: Objects) -> Levels:
+def _cross_jw(cuts: tuple[float, ...]) -> Callable[[Objects, Objects], Levels]:
+    def levels(a: Objects, b: Objects) -> Levels:
         score = process.cdist(
-            words, words, scorer=JaroWinkler.similarity, workers=WORKERS, dtype=np.float32
+            a, b, scorer=JaroWinkler.similarity, workers=WORKERS, dtype=np.float32
         )
-        out = np.full(score.shape, 2 + len(cuts), dtype=np.int8)
-        for i, cut in reversed(list(enumerate(cuts))):
-            out[score >= cut] = 2 + i
-        np.fill_diagonal(out, 1)
-        return out
+        return _thresholds(score, cuts, 2)
 
     return levels
 
 
-def _matrix_edit(words: Objects) -> Levels:
-    d = process.cdist(
-        words,
-        words,
-        scorer=DamerauLevenshtein.distance,
-        score_cutoff=3,
-        workers=WORKERS,
-        dtype=np.int32,
+def _cross_edit(a: Objects, b: Objects) -> Levels:
+    return _edit_levels(
+        process.cdist(
+            a,
+            b,
+            scorer=DamerauLevenshtein.distance,
+            score_cutoff=3,
+            workers=WORKERS,
+            dtype=np.int32,
+        )
     )
-    out = np.where(d <= 1, 2, np.where(d <= 2, 3, 4)).astype(np.int8)
-    np.fill_diagonal(out, 1)
-    return out
 
 
-MATRIX: dict[str, Callable[[Objects], Levels]] = {
-    "name": _matrix_jw((0.92, 0.88, 0.70)),
-    "jaro_winkler": _matrix_jw((0.90, 0.70)),
-    "edit": _matrix_edit,
+#: kinds whose levels RapidFuzz computes for a whole cross product at once (``cdist``); the
+#: functions give the levels of unequal values, :func:`cross_levels` marks the equal ones
+MATRIX: dict[str, Callable[[Objects, Objects], Levels]] = {
+    "name": _cross_jw(JW_CUTS["name"]),
+    "jaro_winkler": _cross_jw(JW_CUTS["jaro_winkler"]),
+    "edit": _cross_edit,
 }
+
+
+def cross_levels(column: Encoded, va: Codes, vb: Codes) -> Levels:
+    """Levels of every pair of dictionary entries ``va × vb`` (a ``MATRIX`` kind), as a matrix."""
+    words = column.dictionary
+    out = MATRIX[column.kind](words[va], words[vb])
+    out[va[:, None] == vb[None, :]] = 1
+    return out

@@ -448,7 +448,7 @@ def u_levels(
             keep = np.argsort(-wb, kind="stable")[: max(1, len(vb) * 3 // 4)]
             vb, wb = vb[keep], wb[keep]
     if comp.kind in compare.MATRIX and enc.kind != "dice":
-        levels = _cross_matrix(enc, comp.kind, va, vb).reshape(-1)
+        levels = compare.cross_levels(enc, va, vb).reshape(-1)
     else:
         ga = np.repeat(va, len(vb))
         gb = np.tile(vb, len(va))
@@ -461,29 +461,6 @@ def u_levels(
     share = share / share.sum()
     u[2:] = np.maximum(share[2:] * (1.0 - u[1]), FLOOR)
     return u
-
-
-def _cross_matrix(
-    enc: Encoded, kind: str, va: npt.NDArray[np.int32], vb: npt.NDArray[np.int32]
-) -> Levels:
-    from rapidfuzz import process
-    from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
-
-    words = enc.dictionary
-    a, b = words[va], words[vb]
-    if kind == "edit":
-        d = process.cdist(
-            a, b, scorer=DamerauLevenshtein.distance, score_cutoff=3, workers=-1, dtype=np.int32
-        )
-        out = np.where(d <= 1, 2, np.where(d <= 2, 3, 4)).astype(np.int8)
-    else:
-        cuts = (0.92, 0.88, 0.70) if kind == "name" else (0.90, 0.70)
-        score = process.cdist(a, b, scorer=JaroWinkler.similarity, workers=-1, dtype=np.float32)
-        out = np.full(score.shape, 2 + len(cuts), dtype=np.int8)
-        for i, cut in reversed(list(enumerate(cuts))):
-            out[score >= cut] = 2 + i
-    out[va[:, None] == vb[None, :]] = 1
-    return out
 
 
 # -- EM ------------------------------------------------------------------------------------------
