@@ -35,10 +35,10 @@ class Engine(Protocol):
         """Make ``name`` a view over an in-memory Arrow table."""
         ...
 
-    def copy_to_parquet(self, select_sql: str, target: Path, *, per_thread: bool) -> None:
+    def copy_to_parquet(self, select_sql: str, target: Path, *, into_folder: bool) -> None:
         """Write the result of ``select_sql`` as zstd Parquet to a file or folder.
 
-        ``per_thread``: ``target`` is a folder; DuckDB writes it in parallel as one file in
+        ``into_folder``: ``target`` is a folder; DuckDB writes it in parallel as one file in
         the order of the select (``part-0.parquet``), so that a version's rows keep the order
         of its source — row N of the file is row N of the version."""
         ...

@@ -199,7 +199,10 @@ def stage_csv(
     for _ in range(MAX_WIDEN_RETRIES):
         try:
             engine.copy_to_parquet(
-                csvfile.select_sql(utf8_path, dialect), data_dir, per_thread=True, progress=progress
+                csvfile.select_sql(utf8_path, dialect),
+                data_dir,
+                into_folder=True,
+                progress=progress,
             )
             break
         except duckdb.Error as exc:
@@ -379,7 +382,7 @@ def stage_excel(engine: DuckDBEngine, spec: IngestSpec, path: Path, out: Path) -
         engine.copy_to_parquet(
             lake_select(engine, "SELECT * FROM __dizuo_excel"),
             data_dir / "part-0.parquet",
-            per_thread=False,
+            into_folder=False,
         )
     finally:
         engine.con.unregister("__dizuo_excel")
@@ -420,7 +423,7 @@ def stage_json(
     select = f"SELECT * FROM read_json({sql_literal(str(source))}, format='auto')"
     try:
         select = lake_select(engine, select)
-        engine.copy_to_parquet(select, data_dir, per_thread=True, progress=progress)
+        engine.copy_to_parquet(select, data_dir, into_folder=True, progress=progress)
     except duckdb.Error as exc:
         raise _json_error(str(exc), path) from None
     if source != path:
@@ -534,7 +537,7 @@ def stage_parquet(
         engine.copy_to_parquet(
             lake_select(engine, f"SELECT * FROM read_parquet({sql_literal(str(path))})", names),
             data_dir,
-            per_thread=True,
+            into_folder=True,
             progress=progress,
         )
     except duckdb.Error as exc:
@@ -642,7 +645,7 @@ def stage_sql(engine: DuckDBEngine, spec: IngestSpec, out: Path) -> Staged:
             engine, f"SELECT * FROM read_parquet({parts_glob}, union_by_name=true)", final_names
         ),
         data_dir,
-        per_thread=True,
+        into_folder=True,
     )
     import shutil
 

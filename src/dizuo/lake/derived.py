@@ -99,7 +99,7 @@ def commit_table(
         name = f"derived_{stage.name.replace('-', '_')}"
         ws.engine.register_arrow(name, table)
         try:
-            ws.engine.copy_to_parquet(f"SELECT * FROM {name}", stage / "data", per_thread=True)
+            ws.engine.copy_to_parquet(f"SELECT * FROM {name}", stage / "data", into_folder=True)
         finally:
             ws.engine.con.unregister(name)
         staged = sorted((stage / "data").glob("*.parquet"))

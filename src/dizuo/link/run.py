@@ -328,13 +328,13 @@ def _person_index(
     n = len(labels)
     dataset = pa.concat_arrays(
         [
-            pa.array([item.ref] * len(r), pa.string())
+            pa.repeat(pa.scalar(item.ref, pa.string()), len(r))
             for (item, _), r in zip(found, refs, strict=True)
         ]
     )
     role = pa.concat_arrays(
         [
-            pa.array([view.role] * len(r), pa.string())
+            pa.repeat(pa.scalar(view.role, pa.string()), len(r))
             for (_, view), r in zip(found, refs, strict=True)
         ]
     )
@@ -384,9 +384,9 @@ def _org_index(inputs: list[_Input]) -> pa.Table:
             parts.append(
                 pa.table(
                     {
-                        "dataset": pa.array([item.ref] * len(rows), pa.string()),
+                        "dataset": pa.repeat(pa.scalar(item.ref, pa.string()), len(rows)),
                         "row": pa.array(rows, pa.int64()),
-                        "column": pa.array([col] * len(rows), pa.string()),
+                        "column": pa.repeat(pa.scalar(col, pa.string()), len(rows)),
                         "uscc": text.take(pa.array(rows)),
                     }
                 )
