@@ -78,17 +78,29 @@ class LinkRun:
 
 @dataclass
 class _Input:
+    """A version to link: what the catalog says of it; its data is read only when needed."""
+
     ref: str
     version_id: Any
     content_hash: str
     org_code: str | None
-    table: pa.Table
+    rows: int
+    files: list[str]
+    schema: list[dict[str, str]]
     classified: list[tuple[str, str | None]]
+    table: pa.Table | None = None
+
+    def read(self, ws: Workspace) -> pa.Table:
+        """The version's rows, in row order (read once)."""
+        from dizuo.lake.query import ordered_select
+
+        if self.table is None:
+            self.table = ws.engine.query(ordered_select(self.files, self.schema))
+        return self.table
 
 
 def _read(ws: Workspace, spec: str) -> _Input:
     from dizuo.catalog import service
-    from dizuo.lake.query import ordered_select
     from dizuo.protect.run import stored_classification
 
     code, _, num = spec.partition("@")
@@ -102,13 +114,20 @@ def _read(ws: Workspace, spec: str) -> _Input:
         version = service.get_version(s, dataset, number)
         ref = f"{code}@{version.number}"
         ident, snapshot, schema = version.table_ident, version.snapshot_id, list(version.schema)
-        vid, chash = version.id, version.content_hash
+        vid, chash, rows = version.id, version.content_hash, version.rows
         org = dataset.organisation.code if dataset.organisation else None
         number = version.number
     classified = stored_classification(ws, code, number)
-    files = ws.lake.files(ident, snapshot)
-    table = ws.engine.query(ordered_select(files, schema))
-    return _Input(ref, vid, chash, org, table, [(c["column"], c["entity"]) for c in classified])
+    return _Input(
+        ref,
+        vid,
+        chash,
+        org,
+        rows,
+        ws.lake.files(ident, snapshot),
+        schema,
+        [(c["column"], c["entity"]) for c in classified],
+    )
 
 
 def _identity(inputs: list[_Input], mode: str, one_to_one: bool, key_id: str) -> str:
@@ -210,12 +229,10 @@ def link_datasets(
             hint=tr("先运行 dizuo classify 检查分类结果", "check dizuo classify first"),
         )
     for item, view in found:
-        frames.append(persons.attributes(item.table, view))
-        n = item.table.num_rows
-        refs.append(pa.array(np.arange(n, dtype=np.int64)))
         view_info.append(
-            {"dataset": item.ref, "role": view.role, "columns": view.columns, "records": n}
+            {"dataset": item.ref, "role": view.role, "columns": view.columns, "records": item.rows}
         )
+    # an identical earlier run is found from the catalog alone, before any data is read
     identity = _identity(inputs, mode, one_to_one, key_id(secret))
     same = unchanged(ws, PERSON_INDEX, identity)
     if same is not None:
@@ -226,6 +243,10 @@ def link_datasets(
             if other is not None:
                 run.outputs[code] = other[0]
         return _stored(ws, run, same[0])
+    for item, view in found:
+        table = item.read(ws)
+        frames.append(persons.attributes(table, view))
+        refs.append(pa.array(np.arange(table.num_rows, dtype=np.int64)))
     result = persons.link_persons(
         frames, key, mode=mode, link_type="link_and_dedupe", one_to_one=one_to_one
     )
@@ -251,7 +272,7 @@ def link_datasets(
         threshold=lk.threshold,
         blocking=lk.blocking,
     )
-    orgs = _org_index(inputs)
+    orgs = _org_index(ws, inputs)
     run.organisations = int(len(pc.unique(orgs.column("uscc")))) if orgs.num_rows else 0
     view = _person_view(ws, index, [i.ref for i in inputs])
     parents = [i.version_id for i in inputs]
@@ -367,7 +388,7 @@ def _person_index(
     )
 
 
-def _org_index(inputs: list[_Input]) -> pa.Table:
+def _org_index(ws: Workspace, inputs: list[_Input]) -> pa.Table:
     from dizuo.classify.detectors import Values, detect, normalise_text
     from dizuo.classify.entities import Entity
 
@@ -377,7 +398,7 @@ def _org_index(inputs: list[_Input]) -> pa.Table:
             if entity != "uscc":
                 continue
             text = pc.utf8_upper(
-                normalise_text(pc.cast(item.table.column(col).combine_chunks(), pa.string()))
+                normalise_text(pc.cast(item.read(ws).column(col).combine_chunks(), pa.string()))
             )
             valid = detect(Entity.USCC, Values(text))
             rows = np.flatnonzero(valid)
