@@ -403,10 +403,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoLinks]:
             for item in items:
                 ingest(ws, spec_for(manifest, item))
             inputs = [_read(ws, item.code) for item in items]
+            tables = {i.ref: i.read(ws) for i in inputs}
         finally:
             ws.close()
         found = [(i, v) for i in inputs for v in persons.views(i.ref, i.classified)]
-        frames = [attributes(i.table, v) for i, v in found]
+        frames = [attributes(tables[i.ref], v) for i, v in found]
         dataset = pa.array(
             [i.ref for (i, _), f in zip(found, frames, strict=True) for _ in range(f.num_rows)]
         )
