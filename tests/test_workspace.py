@@ -104,4 +104,4 @@ def test_migrate_is_idempotent(ws: Workspace) -> None:
     ws.migrate()
     with ws.db.connect() as conn:
         revision = conn.execute(sa.text("select version_num from alembic_version")).scalar()
-    assert revision == "0003"
+    assert revision == "0004"

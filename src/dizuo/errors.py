@@ -76,9 +76,23 @@ class AlreadyExists(DizuoError):
     exit_code = 4
 
 
+class Unauthenticated(DizuoError):
+    """No credentials, or credentials that are wrong, expired or revoked."""
+
+    kind = "unauthenticated"
+    exit_code = 9
+
+
 class Forbidden(DizuoError):
     kind = "forbidden"
     exit_code = 5
+
+
+class QuotaExceeded(DizuoError):
+    """A grant's row or call quota is spent."""
+
+    kind = "quota_exceeded"
+    exit_code = 10
 
 
 class PolicyViolation(DizuoError):

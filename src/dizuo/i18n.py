@@ -9,11 +9,14 @@ sets it). Messages are written next to the code that says them, in both language
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from typing import Any, Literal
 
 Lang = Literal["zh", "en"]
 
 _override: Lang | None = None
+# the language of one API request (Accept-Language), set by the API for that request only
+request_lang: ContextVar[Lang | None] = ContextVar("request_lang", default=None)
 
 
 def set_lang(lang: str | None) -> None:
@@ -23,6 +26,9 @@ def set_lang(lang: str | None) -> None:
 
 
 def current_lang() -> Lang:
+    asked = request_lang.get()
+    if asked is not None:
+        return asked
     if _override is not None:
         return _override
     return "en" if os.environ.get("DIZUO_LANG", "zh").lower().startswith("en") else "zh"

@@ -19,6 +19,9 @@ class Settings(BaseSettings):
             operating-system user).
         memory_limit: DuckDB memory limit (``DIZUO_MEMORY_LIMIT``), e.g. ``1GB``.
         threads: DuckDB threads (``DIZUO_THREADS``); default: all cores.
+        audit_algorithm: the audit chain's hash, ``sm3`` (default) or ``sha256``.
+        audit_checkpoint_every: sign a checkpoint of the audit chain every N entries.
+        session_hours: how long a login token lives.
     """
 
     model_config = SettingsConfigDict(env_prefix="DIZUO_", extra="ignore")
@@ -29,3 +32,6 @@ class Settings(BaseSettings):
     user: str | None = None
     memory_limit: str = "1GB"
     threads: int | None = None
+    audit_algorithm: str = "sm3"
+    audit_checkpoint_every: int = 256
+    session_hours: int = 12

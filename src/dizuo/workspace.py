@@ -13,6 +13,7 @@ import secrets
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -30,6 +31,19 @@ if TYPE_CHECKING:
     from dizuo.lake.iceberg import Lake
 
 CONFIG_FILE = "dizuo.toml"
+_acting: ContextVar[str | None] = ContextVar("acting", default=None)
+
+
+@contextmanager
+def acting_as(username: str) -> Iterator[None]:
+    """Record what happens inside the block as done by ``username`` (an API caller)."""
+    token = _acting.set(username)
+    try:
+        yield
+    finally:
+        _acting.reset(token)
+
+
 KEY_FILE = "secret.key"
 DEFAULT_HOME = "dizuo-home"
 
@@ -215,7 +229,11 @@ class Workspace:
 
     @property
     def actor(self) -> str:
-        """Who is acting: ``DIZUO_USER`` or the operating-system user."""
+        """Who is acting: the API caller (:func:`acting_as`), ``DIZUO_USER`` or the
+        operating-system user."""
+        caller = _acting.get()
+        if caller:
+            return caller
         if self.settings.user:
             return self.settings.user
         try:

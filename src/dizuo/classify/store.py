@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from dizuo.audit import log as audit
 from dizuo.catalog import service
 from dizuo.catalog.models import (
     ClassificationOverride,
@@ -138,6 +139,19 @@ def save(
                 created_by=ws.actor,
             )
         )
+        audit.record(
+            ws,
+            s,
+            actor=ws.actor,
+            action="classify.run",
+            target=f"{code}@{number}",
+            dataset=code,
+            details={
+                "grade": str(judgement.grade),
+                "pi_columns": sum(1 for f in judgement.fields if f.pi),
+                "sensitive_columns": sum(1 for f in judgement.fields if f.sensitive),
+            },
+        )
 
 
 def add_override(
@@ -200,6 +214,22 @@ def add_override(
         )
         s.add(override)
         s.flush()
+        audit.record(
+            ws,
+            s,
+            actor=ws.actor,
+            action="classify.override",
+            target=f"{code}:{column}" if column else code,
+            dataset=code,
+            details={
+                "column": column,
+                "entity": entity,
+                "pi": pi,
+                "sensitive": sensitive,
+                "grade": grade,
+                "override": str(override.id),
+            },
+        )
         return override
 
 

@@ -8,7 +8,14 @@ from typing import Annotated, Any
 
 import typer
 
-from dizuo.cli import catalog_cmds, classify_cmds, lake_cmds, link_cmds, protect_cmds
+from dizuo.cli import (
+    catalog_cmds,
+    classify_cmds,
+    lake_cmds,
+    link_cmds,
+    protect_cmds,
+    share_cmds,
+)
 from dizuo.cli.context import state
 from dizuo.cli.options import JsonOpt
 from dizuo.cli.output import console, err_console, human_bytes, print_json, table
@@ -66,6 +73,12 @@ app.command(
         "integrated view (shared zone)",
     ),
 )(link_cmds.link)
+app.add_typer(share_cmds.user_app, name="user")
+app.add_typer(share_cmds.token_app, name="token")
+app.add_typer(share_cmds.audit_app, name="audit")
+app.command("serve", help=tr("启动数据服务（HTTP API）", "Start the data service (HTTP API)"))(
+    share_cmds.serve
+)
 
 
 @app.callback()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dizuo.audit import log as audit
 from dizuo.errors import InvalidInput, NotFound
 from dizuo.i18n import tr
 from dizuo.ingest import readers
@@ -287,6 +288,15 @@ def _commit(
             created_by=ws.actor,
         )
         number, drift = version.number, version.drift
+        audit.record(
+            ws,
+            s,
+            actor=ws.actor,
+            action=f"version.{operation}",
+            target=f"{spec.dataset}@{number}",
+            dataset=spec.dataset,
+            details={"rows": rows, "bytes": total_bytes, "format": staged.format},
+        )
     return IngestResult(
         spec.dataset,
         number,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from dizuo.audit import log as audit
 from dizuo.errors import InvalidInput
 from dizuo.i18n import tr
 
@@ -166,4 +167,13 @@ def _record(
         if extra is not None:
             extra(s, version)
         number = version.number
+        audit.record(
+            ws,
+            s,
+            actor=ws.actor,
+            action=f"version.{d.operation}",
+            target=f"{d.code}@{number}",
+            dataset=d.code,
+            details={"rows": profiled.rows, "parents": d.source, "params_hash": d.params_hash},
+        )
     return f"{d.code}@{number}", profiled.rows

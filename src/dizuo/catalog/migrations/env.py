@@ -2,6 +2,9 @@
 
 from alembic import context
 
+import dizuo.audit.models
+import dizuo.auth.models
+import dizuo.share.models  # noqa: F401  (their tables join Base.metadata)
 from dizuo.catalog.models import Base
 
 # Tables that belong to the lake's Iceberg SQL catalog live in the same database; they are

@@ -1,0 +1,91 @@
+"""What every route receives: the workspace, the caller, paging, the caller's language."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from dizuo.auth.service import Principal, authenticate
+from dizuo.i18n import request_lang
+from dizuo.workspace import Workspace
+
+bearer = HTTPBearer(
+    auto_error=False, description="an API token: `dizuo token create` or /auth/login"
+)
+
+
+def workspace(request: Request) -> Workspace:
+    ws: Workspace = request.app.state.ws
+    return ws
+
+
+WS = Annotated[Workspace, Depends(workspace)]
+
+
+def principal(
+    ws: WS, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Principal:
+    with ws.session() as s:
+        return authenticate(s, credentials.credentials if credentials else None)
+
+
+Caller = Annotated[Principal, Depends(principal)]
+
+
+class Paging(BaseModel):
+    offset: int
+    limit: int
+
+
+def paging(
+    offset: Annotated[int, Query(ge=0, le=10**9, description="items to skip")] = 0,
+    limit: Annotated[int, Query(ge=1, le=500, description="items per page")] = 50,
+) -> Paging:
+    return Paging(offset=offset, limit=limit)
+
+
+Page = Annotated[Paging, Depends(paging)]
+
+
+class PageMeta(BaseModel):
+    total: int = Field(description="items matching, on all pages")
+    offset: int
+    limit: int
+    next_offset: int | None = Field(description="offset of the next page; null on the last")
+
+
+def meta(page: Paging, total: int) -> dict[str, Any]:
+    following = page.offset + page.limit
+    return {
+        "total": total,
+        "offset": page.offset,
+        "limit": page.limit,
+        "next_offset": following if following < total else None,
+    }
+
+
+class Language:
+    """Pure ASGI middleware: Accept-Language ``en…`` answers in English, else Chinese."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        lang = None
+        for name, value in scope.get("headers", []):
+            if name == b"accept-language":
+                first = value.decode("latin-1").split(",")[0].strip().lower()
+                lang = "en" if first.startswith("en") else "zh" if first.startswith("zh") else None
+                break
+        token = request_lang.set(lang)  # type: ignore[arg-type]
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            request_lang.reset(token)
