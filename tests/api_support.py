@@ -126,3 +126,95 @@ def error(response: httpx.Response, status: int, kind: str | None = None) -> dic
         assert body["error"]["kind"] == kind, body
     detail: dict[str, Any] = body["error"]
     return detail
+
+
+@dataclass
+class World:
+    """A workspace with accounts, a protected dataset published as ``edu.scores`` (public)
+    and ``edu.private`` (restricted to organisation ``uni``), and one active grant of
+    ``consumer`` on ``edu.scores``."""
+
+    ws: Workspace
+    rows: list[dict[str, object]]
+    grant_id: str
+    request_id: str
+
+
+def build_world(ws: Workspace, folder: Any) -> World:
+    """Everything the end-to-end test does over HTTP, done through the services (fast)."""
+    from pathlib import Path
+
+    import yaml
+
+    from dizuo.classify.run import classify_version
+    from dizuo.ingest.pipeline import ingest
+    from dizuo.ingest.spec import IngestSpec
+    from dizuo.protect.run import protect_version
+    from dizuo.share import service as share
+    from dizuo.share.schemas import DecisionIn, GrantTerms, ProductIn, RequestIn
+    from tests.test_api_e2e import RECIPE, student_csv
+
+    folder = Path(folder)
+    seed_accounts(ws)
+    source = folder / "学生名册.csv"
+    rows = student_csv(source)
+    with ws.session() as s:
+        edu = catalog.get_org(s, "edu")
+        catalog.create_dataset(s, "edu_roll", edu, name="学生名册", share_type="有条件共享")
+    ingest(ws, IngestSpec(source=str(source), dataset="edu_roll"))
+    classify_version(ws, "edu_roll", sample_rows=None, save=True)
+    recipe = folder / "recipe.yaml"
+    recipe.write_text(yaml.safe_dump(RECIPE, allow_unicode=True), encoding="utf-8")
+    protect_version(ws, "edu_roll", recipe)
+
+    def who(s: Any, name: str) -> auth.Principal:
+        user = auth.get_user(s, name)
+        return auth.Principal(
+            user_id=user.id,
+            username=user.username,
+            org_id=user.org_id,
+            org_code=user.organisation.code,
+            roles=tuple(user.roles),
+            permissions=auth.permissions_of(user.roles),
+        )
+
+    with ws.session() as s:
+        operator = who(s, "operator")
+        for code, visibility, audience in (
+            ("edu.scores", "public", []),
+            ("edu.private", "restricted", ["uni"]),
+        ):
+            share.publish(
+                ws,
+                s,
+                operator,
+                ProductIn(
+                    code=code,
+                    name="学生成绩（去标识化）",
+                    dataset="edu_roll_shared",
+                    columns=["身份证号", "姓名", "区县", "年龄", "成绩"],
+                    purposes=["教育研究"],
+                    delivery=["download", "query", "statistics"],
+                    visibility=visibility,  # type: ignore[arg-type]
+                    audience=audience,
+                    min_cell=5,
+                ),
+            )
+        request = share.create_request(
+            ws,
+            s,
+            who(s, "consumer"),
+            RequestIn(
+                product="edu.scores", purpose="教育研究", columns=["身份证号", "区县", "成绩"]
+            ),
+        )
+        share.decide(ws, s, who(s, "edu_provider"), request.id, DecisionIn(decision="approve"))
+        _, grant = share.decide(
+            ws,
+            s,
+            operator,
+            request.id,
+            DecisionIn(decision="approve", terms=GrantTerms(max_calls=1000)),
+        )
+        assert grant is not None
+        return World(ws, rows, str(grant.id), str(request.id))
