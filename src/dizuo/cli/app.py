@@ -228,8 +228,8 @@ def ingest(
             source=source,
             dataset=dataset,
             org=org,
-            mode=mode,  # type: ignore[arg-type]
-            format=fmt,  # type: ignore[arg-type]
+            mode=mode,
+            format=fmt,
             encoding=encoding,
             delimiter=delimiter,
             header=not no_header,
@@ -440,6 +440,10 @@ def demo(
     no_serve: Annotated[
         bool, typer.Option("--no-serve", help=tr("导览后退出，不启动服务", "stop after the tour"))
     ] = False,
+    host: Annotated[str, typer.Option("--host", help=tr("服务监听地址", "service address"))] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option("--port", help=tr("服务端口", "service port"))] = 8000,
 ) -> None:
     """Generate and ingest the demo city, then a tour."""
     from dizuo.demo.tour import DEFAULT_HOME, run_demo, tour_text
@@ -454,12 +458,50 @@ def demo(
     console.print(tour_text(run))
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in run.seconds.items())
     console.print(tr("用时: {t}", "timings: {t}", t=timings))
+    show_accounts(run.share, port)
     if not no_serve:
+        from dizuo.cli.share_cmds import run_server
+
+        state.home = target
+        run_server(host, port)
+
+
+def show_accounts(shared: dict[str, Any], port: int) -> None:
+    """The demo's accounts, one per role, with where their passwords are kept."""
+    accounts = shared.get("accounts", {})
+    if not accounts:
+        return
+    table(
+        tr("演示账号（每个角色一个）", "Demo accounts (one per role)"),
+        [
+            tr("用户名", "user"),
+            tr("机构", "organisation"),
+            tr("角色", "roles"),
+            tr("密码", "password"),
+        ],
+        [[u, org, ", ".join(roles), pw] for u, (org, roles, pw) in accounts.items()],
+    )
+    console.print(
+        tr(
+            "密码保存在 {f}（仅本机可读）。登录：",
+            "Passwords are kept in {f} (readable by you only). Log in:",
+            f=shared.get("accounts_file"),
+        )
+    )
+    console.print(
+        f"  curl -s -X POST http://127.0.0.1:{port}/api/v1/auth/login "
+        "-H 'Content-Type: application/json' "
+        '-d \'{"username": "researcher", "password": "…"}\'',
+        highlight=False,
+        soft_wrap=True,
+    )
+    if shared.get("grant"):
         console.print(
-            tr(
-                "（数据服务 API 尚未包含在此版本中；导览结束。）",
-                "(the data service API is not part of this build yet; the tour ends here.)",
-            )
+            f"  curl -s -X POST http://127.0.0.1:{port}/api/v1/grants/{shared['grant']}/query "
+            "-H 'Authorization: Bearer <token>' -H 'Content-Type: application/json' "
+            "-d '{\"limit\": 5}'",
+            highlight=False,
+            soft_wrap=True,
         )
 
 

@@ -288,14 +288,18 @@ def audit_log(
     grant: Annotated[str | None, typer.Option("--grant")] = None,
     since: Annotated[datetime | None, typer.Option("--since")] = None,
     until: Annotated[datetime | None, typer.Option("--until")] = None,
-    limit: Annotated[int, typer.Option("--limit")] = 50,
+    limit: Annotated[
+        int, typer.Option("--limit", help=tr("显示最近的 N 条", "show the newest N entries"))
+    ] = 50,
     as_json: JsonOpt = False,
 ) -> None:
     from dizuo.audit import log as audit
 
     where = audit.EntryFilter(user, action, dataset, grant, audit._iso(since), audit._iso(until))
     with state.workspace().session() as s:
-        rows, total = audit.query(s, where, limit=max(1, limit))
+        # the newest ``limit`` entries, oldest first
+        _, total = audit.query(s, where, limit=1)
+        rows, total = audit.query(s, where, offset=max(0, total - limit), limit=max(1, limit))
         data: list[dict[str, Any]] = [
             {
                 "seq": e.seq,

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dizuo.catalog import service
 from dizuo.demo.manifest import CityManifest, DemoDataset
@@ -30,6 +31,7 @@ class DemoRun:
     results: list[IngestResult] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     link_scores: dict[str, dict[str, float]] = field(default_factory=dict)
+    share: dict[str, Any] = field(default_factory=dict)
 
 
 def open_or_init(home: Path) -> Workspace:
@@ -198,7 +200,6 @@ def protect_stage(ws: Workspace, run: DemoRun, say: Report) -> None:
         say(line)
 
 
-# Later stages (share) register here, in order.
 def link_stage(ws: Workspace, run: DemoRun, say: Report) -> None:
     """Link the people of every demo dataset that has them, and score the person index
     against the city's ground truth (which the linkage never sees)."""
@@ -248,10 +249,29 @@ def link_stage(ws: Workspace, run: DemoRun, say: Report) -> None:
     run.link_scores = scores
 
 
+def share_stage(ws: Workspace, run: DemoRun, say: Report) -> None:
+    """Accounts for every role, the shared zone published as data products, one grant."""
+    from dizuo.demo.share import share_stage as stage
+
+    run.share = stage(ws, run.manifest)
+    say(tr("数据产品：", "data products:"))
+    say(
+        "  "
+        + tr(
+            "已发布 {n} 个：{p}；研究员已获授权 {g}",
+            "{n} published: {p}; the researcher holds grant {g}",
+            n=len(run.share["products"]),
+            p=", ".join(run.share["products"]),
+            g=run.share["grant"] or "—",
+        )
+    )
+
+
 STAGES: list[tuple[str, Stage]] = [
     ("classify", classify_stage),
     ("protect", protect_stage),
     ("link", link_stage),
+    ("share", share_stage),
 ]
 
 
@@ -283,6 +303,10 @@ def tour_text(run: DemoRun) -> str:
         f"  dizuo versions {first.code}",
         "  dizuo export --format xlsx --out 目录.xlsx",
         "  dizuo --lang en datasets list",
+        "  dizuo user list",
+        "  dizuo audit verify",
+        "  dizuo audit log --user researcher",
+        "  dizuo serve    # http://127.0.0.1:8000/api/v1/docs",
         "",
         tr(
             "生成的原始文件在 {p}，真值数据在其 truth/ 目录。",
