@@ -177,11 +177,21 @@ class Workspace:
 
             @sa.event.listens_for(engine, "connect")
             def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+                # the driver's own implicit BEGIN is turned off: _begin below says which kind
+                dbapi_conn.isolation_level = None
                 cur = dbapi_conn.cursor()
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA busy_timeout=30000")
                 cur.close()
+
+            @sa.event.listens_for(engine, "begin")
+            def _begin(conn):  # type: ignore[no-untyped-def]
+                # A writing transaction takes SQLite's write lock at BEGIN (waiting its turn):
+                # one that read first and wrote later could fail at once when another writer
+                # had committed in between, however long the busy timeout.
+                write = conn.get_execution_options().get("dizuo_write")
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
             return engine
         return sa.create_engine(url, pool_pre_ping=True, json_serializer=_json)
@@ -203,13 +213,18 @@ class Workspace:
         )
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A catalog session that commits on success and rolls back on error."""
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        """A catalog session that commits on success and rolls back on error.
+
+        ``write``: the transaction will write after reading (an approval, a metered read);
+        on SQLite it takes the write lock when it begins, so concurrent writers queue instead
+        of failing. Transactions whose first statement writes need not say so."""
         import sqlalchemy as sa
         from sqlalchemy.orm import Session
 
+        bind = self.db.execution_options(dizuo_write=True) if write else self.db
         try:
-            with Session(self.db, expire_on_commit=False) as session, session.begin():
+            with Session(bind, expire_on_commit=False) as session, session.begin():
                 yield session
         except sa.exc.OperationalError as exc:
             raise Unavailable(

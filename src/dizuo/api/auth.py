@@ -60,7 +60,7 @@ def _digest(text: str) -> str:
 @router.post("/auth/login", response_model=NewToken, summary="Log in: a session token")
 def login(ws: WS, body: LoginIn) -> dict[str, Any]:
     try:
-        with ws.session() as s:
+        with ws.session(write=True) as s:
             user = auth.check_login(s, body.username, body.password)
             token, secret = auth.create_token(
                 s, user, name="login", days=ws.settings.session_hours / 24, kind="session"
@@ -70,7 +70,7 @@ def login(ws: WS, body: LoginIn) -> dict[str, Any]:
             )
             return {"token": secret, "info": token_out(token)}
     except Unauthenticated:
-        with ws.session() as s:
+        with ws.session(write=True) as s:
             exists = s.scalar(sa.select(User.id).where(User.username == body.username))
             audit.record(
                 ws,
@@ -110,7 +110,7 @@ def create_token(ws: WS, caller: Caller, body: TokenIn) -> dict[str, Any]:
                 s=", ".join(beyond),
             )
         )
-    with ws.session() as s:
+    with ws.session(write=True) as s:
         user = auth.get_user(s, caller.username)
         token, secret = auth.create_token(s, user, name=body.name, scopes=scopes, days=body.days)
         audit.record(
@@ -137,7 +137,7 @@ def list_tokens(ws: WS, caller: Caller, page: Page) -> dict[str, Any]:
 
 @router.delete("/auth/tokens/{token_id}", response_model=TokenOut, summary="Revoke a token")
 def revoke_token(ws: WS, caller: Caller, token_id: uuid.UUID) -> dict[str, Any]:
-    with ws.session() as s:
+    with ws.session(write=True) as s:
         owner = None if caller.has("users:manage") else caller.user_id
         token = auth.revoke_token(s, token_id, owner=owner)
         audit.record(
@@ -170,7 +170,7 @@ def list_users(ws: WS, caller: Caller, page: Page) -> dict[str, Any]:
 )
 def add_user(ws: WS, caller: Caller, body: Annotated[UserIn, Body()]) -> dict[str, Any]:
     caller.require("users:manage")
-    with ws.session() as s:
+    with ws.session(write=True) as s:
         user = auth.add_user(
             s,
             body.username,

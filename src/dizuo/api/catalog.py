@@ -111,7 +111,7 @@ class DatasetIn(BaseModel):
 )
 def register(ws: WS, caller: Caller, body: DatasetIn) -> dict[str, Any]:
     caller.require("catalog:write")
-    with ws.session() as s:
+    with ws.session(write=True) as s:
         if body.org and body.org != caller.org_code and not caller.is_role("operator"):
             raise InvalidInput(
                 tr("只能登记本机构的数据集", "you can register datasets of your own organisation")

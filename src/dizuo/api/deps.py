@@ -9,7 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from dizuo.auth.service import Principal, authenticate
+from dizuo.auth.service import Principal, authenticate, touch
 from dizuo.i18n import request_lang
 from dizuo.workspace import Workspace
 
@@ -30,7 +30,11 @@ def principal(
     ws: WS, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:
     with ws.session() as s:
-        return authenticate(s, credentials.credentials if credentials else None)
+        caller = authenticate(s, credentials.credentials if credentials else None)
+    if caller.stale and caller.token_id is not None:
+        with ws.session() as s:  # its own short write: the first statement is the UPDATE
+            touch(s, caller.token_id)
+    return caller
 
 
 Caller = Annotated[Principal, Depends(principal)]

@@ -171,13 +171,13 @@ def get_product(ws: WS, caller: Caller, code: str) -> dict[str, Any]:
     summary="Publish a shared-zone version as a product (operator)",
 )
 def publish(ws: WS, caller: Caller, body: ProductIn) -> dict[str, Any]:
-    with ws.session() as s:
+    with ws.session(write=True) as s:
         return product_out(s, share.publish(ws, s, caller, body))
 
 
 @router.post("/products/{code}/withdraw", response_model=ProductOut, summary="Withdraw a product")
 def withdraw(ws: WS, caller: Caller, code: str) -> dict[str, Any]:
-    with ws.session() as s:
+    with ws.session(write=True) as s:
         return product_out(s, share.withdraw(ws, s, caller, code))
 
 
@@ -191,7 +191,7 @@ def withdraw(ws: WS, caller: Caller, code: str) -> dict[str, Any]:
     summary="Request access to a product (consumer)",
 )
 def create_request(ws: WS, caller: Caller, body: RequestIn) -> dict[str, Any]:
-    with ws.session() as s:
+    with ws.session(write=True) as s:
         return request_out(s, share.create_request(ws, s, caller, body))
 
 
@@ -223,7 +223,7 @@ def get_request(ws: WS, caller: Caller, request_id: str) -> dict[str, Any]:
     summary="Approve or reject (provider step, operator step)",
 )
 def decide(ws: WS, caller: Caller, request_id: str, body: DecisionIn) -> dict[str, Any]:
-    with ws.session() as s:
+    with ws.session(write=True) as s:
         request, grant = share.decide(ws, s, caller, request_id, body)
         return request_out(s, request, grant)
 
@@ -255,7 +255,7 @@ def get_grant(ws: WS, caller: Caller, grant_id: str) -> dict[str, Any]:
 
 def _change(action: str):  # type: ignore[no-untyped-def]
     def change(ws: WS, caller: Caller, grant_id: str, body: GrantChange) -> dict[str, Any]:
-        with ws.session() as s:
+        with ws.session(write=True) as s:
             return grant_out(s, share.change_grant(ws, s, caller, grant_id, action, body))
 
     change.__name__ = f"{action}_grant"

@@ -85,6 +85,7 @@ USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-@]{1,63}$")
 MIN_PASSWORD = 10
 TOKEN_PREFIX = "dz_"
 MAX_TOKEN_DAYS = 366
+TOUCH_MINUTES = 5
 
 _hasher = PasswordHasher()  # Argon2id, the library's current recommended parameters
 
@@ -238,6 +239,7 @@ class Principal:
     roles: tuple[str, ...]
     permissions: frozenset[str]
     token_id: uuid.UUID | None = None
+    stale: bool = False  # the token's last use is older than TOUCH_MINUTES
 
     def has(self, permission: str) -> bool:
         return permission in self.permissions
@@ -357,8 +359,6 @@ def authenticate(session: Session, secret: str | None) -> Principal:
     user = token.user
     if not user.active:
         raise Unauthenticated(tr("用户已停用", "the user is disabled"))
-    if token.last_used_at is None or aware(token.last_used_at) < now - timedelta(minutes=5):
-        token.last_used_at = now
     org = session.get(Organisation, user.org_id)
     return Principal(
         user_id=user.id,
@@ -368,4 +368,22 @@ def authenticate(session: Session, secret: str | None) -> Principal:
         roles=tuple(user.roles),
         permissions=permissions_of(user.roles) & frozenset(token.scopes),
         token_id=token.id,
+        stale=token.last_used_at is None
+        or aware(token.last_used_at) < now - timedelta(minutes=TOUCH_MINUTES),
+    )
+
+
+def touch(session: Session, token_id: uuid.UUID) -> None:
+    """Record that a token was used (at most every few minutes: reads stay reads)."""
+    now = utcnow()
+    session.execute(
+        sa.update(ApiToken)
+        .where(
+            ApiToken.id == token_id,
+            sa.or_(
+                ApiToken.last_used_at.is_(None),
+                ApiToken.last_used_at < now - timedelta(minutes=TOUCH_MINUTES),
+            ),
+        )
+        .values(last_used_at=now)
     )

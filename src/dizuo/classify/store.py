@@ -189,7 +189,7 @@ def add_override(
                 "give at least --entity, --pi/--no-pi or --sensitive/--not-sensitive",
             )
         )
-    with ws.session() as s:
+    with ws.session(write=True) as s:
         dataset = service.get_dataset(s, code)
         if column:
             latest = service.get_version(s, dataset)

@@ -254,7 +254,7 @@ def _commit(
     if append:
         # the version is the whole table: profile all of its files, old and new
         profiled = profile(ws.engine, [Path(f) for f in ws.lake.files(ident, commit.snapshot_id)])
-    with ws.session() as s:
+    with ws.session(write=True) as s:
         ds = service.find_dataset(s, spec.dataset) if dataset is not None else None
         if ds is None:
             org = service.get_org(s, spec.org) if spec.org else None

@@ -136,7 +136,7 @@ def _record(
         properties={"dizuo.dataset": d.code, "dizuo.operation": d.operation},
     )
     size = sum(p.stat().st_size for p in staged)
-    with ws.session() as s:
+    with ws.session(write=True) as s:
         dataset = service.find_dataset(s, d.code)
         if dataset is None:
             org = service.get_org(s, d.org_code) if d.org_code else None

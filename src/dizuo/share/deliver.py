@@ -132,9 +132,11 @@ def open_source(
     """Check the grant for this call and say what it may read."""
     principal.require("data:read")
     with ws.session() as s:
-        grant = service.get_grant(s, principal, grant_id)
-        if grant.user_id != principal.user_id:
-            raise service._missing("grant", grant_id)
+        # only the grant's own consumer reads through it (a token scoped to data:read is
+        # enough); anybody else's grant does not exist for this call
+        grant = s.get(Grant, service.as_uuid(grant_id, "grant"))
+        if grant is None or grant.user_id != principal.user_id:
+            raise service.missing("grant", grant_id)
         state = service.effective_status(grant)
         reasons = {
             "suspended": tr("授权已暂停", "the grant is suspended"),
@@ -177,7 +179,7 @@ def open_source(
         chosen = (
             granted
             if not columns
-            else service._check_names(columns, granted, tr("该授权", "the grant"))
+            else service.check_names(columns, granted, tr("该授权", "the grant"))
         )
         version = product.version
         names = [c["name"] for c in version.schema]

@@ -46,7 +46,7 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def _missing(kind: str, ident: object) -> NotFound:
+def missing(kind: str, ident: object) -> NotFound:
     """The one answer for "does not exist" and "you may not see it"."""
     zh, en = {
         "product": ("数据产品", "product"),
@@ -56,16 +56,16 @@ def _missing(kind: str, ident: object) -> NotFound:
     return NotFound(tr("没有" + zh + " {i}", "no " + en + " {i}", i=ident))
 
 
-def _uuid(value: str | uuid.UUID, kind: str) -> uuid.UUID:
+def as_uuid(value: str | uuid.UUID, kind: str) -> uuid.UUID:
     if isinstance(value, uuid.UUID):
         return value
     try:
         return uuid.UUID(str(value))
     except ValueError:
-        raise _missing(kind, value) from None
+        raise missing(kind, value) from None
 
 
-def _check_names(names: Iterable[str], offered: list[str], what: str) -> list[str]:
+def check_names(names: Iterable[str], offered: list[str], what: str) -> list[str]:
     chosen = list(dict.fromkeys(names))
     unknown = [c for c in chosen if c not in offered]
     if unknown:
@@ -108,7 +108,7 @@ def get_product(session: Session, principal: Principal, code: str) -> Product:
     """The product, if ``principal`` may see it; NotFound otherwise (as if it did not exist)."""
     product = session.scalar(sa.select(Product).where(Product.code == code))
     if product is None or not _can_see(principal, product, _granted_products(session, principal)):
-        raise _missing("product", code)
+        raise missing("product", code)
     return product
 
 
@@ -227,7 +227,7 @@ def publish(ws: Workspace, session: Session, principal: Principal, spec: Product
         raise InvalidInput(tr("{d} 没有提供方", "{d} has no provider organisation", d=dataset.code))
     version = catalog.get_version(session, dataset, spec.version)
     names = [c["name"] for c in version.schema]
-    columns = _check_names(spec.columns or names, names, tr("该版本", "the version"))
+    columns = check_names(spec.columns or names, names, tr("该版本", "the version"))
     row_filter = parse_filter(spec.row_filter, names)
     for code in [*spec.audience, *spec.rights.model_dump().values()]:
         if code:
@@ -313,9 +313,9 @@ def get_request(
     session: Session, principal: Principal, request_id: str | uuid.UUID
 ) -> AccessRequest:
     principal.require("requests:read")
-    request = session.get(AccessRequest, _uuid(request_id, "request"))
+    request = session.get(AccessRequest, as_uuid(request_id, "request"))
     if request is None or not _request_visible(principal, request):
-        raise _missing("request", request_id)
+        raise missing("request", request_id)
     return request
 
 
@@ -360,7 +360,7 @@ def create_request(
             tr("用途 {p!r} 不在该产品允许的用途中", "purpose {p!r} is not allowed", p=spec.purpose),
             hint=tr("允许: {a}", "allowed: {a}", a=", ".join(product.purposes)),
         )
-    columns = _check_names(
+    columns = check_names(
         spec.columns or product.columns, product.columns, tr("该产品", "the product")
     )
     delivery = list(dict.fromkeys(spec.delivery or product.delivery))
@@ -453,7 +453,7 @@ def decide(
     if spec.terms is not None:
         t = spec.terms
         if t.columns is not None:
-            terms["columns"] = _check_names(t.columns, request.columns, tr("该申请", "the request"))
+            terms["columns"] = check_names(t.columns, request.columns, tr("该申请", "the request"))
         if t.row_filter.strip():
             terms["row_filter"] = parse_filter(t.row_filter, names).text
         if t.max_rows is not None:
@@ -569,9 +569,9 @@ def _grant_visible(principal: Principal, grant: Grant) -> bool:
 
 def get_grant(session: Session, principal: Principal, grant_id: str | uuid.UUID) -> Grant:
     principal.require("grants:read")
-    grant = session.get(Grant, _uuid(grant_id, "grant"))
+    grant = session.get(Grant, as_uuid(grant_id, "grant"))
     if grant is None or not _grant_visible(principal, grant):
-        raise _missing("grant", grant_id)
+        raise missing("grant", grant_id)
     return grant
 
 
