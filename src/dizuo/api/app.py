@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from dizuo import __version__
 from dizuo.api import audit, auth, catalog, errors, share
-from dizuo.api.deps import Language
+from dizuo.api.deps import Language, RequireBearer
 from dizuo.workspace import Workspace
 
 PREFIX = "/api/v1"
@@ -49,7 +49,8 @@ def create_app(
     )
     app.state.ws = ws or Workspace.open(home)
     errors.install(app)
-    app.add_middleware(Language)
+    app.add_middleware(RequireBearer)
+    app.add_middleware(Language)  # added last: runs first, so the refusal is translated too
     for module in (auth, catalog, share, audit):
         app.include_router(module.router, prefix=PREFIX)
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from cryptography.hazmat.primitives import hashes
 from fastapi import APIRouter, Body, status
 from pydantic import BaseModel, Field
 
@@ -51,12 +51,6 @@ class LoginIn(BaseModel):
     password: str = Field(min_length=1, max_length=1024)
 
 
-def _digest(text: str) -> str:
-    h = hashes.Hash(hashes.SM3())
-    h.update(text.encode("utf-8"))
-    return h.finalize().hex()[:16]
-
-
 @router.post("/auth/login", response_model=NewToken, summary="Log in: a session token")
 def login(ws: WS, body: LoginIn) -> dict[str, Any]:
     try:
@@ -79,7 +73,7 @@ def login(ws: WS, body: LoginIn) -> dict[str, Any]:
                 action="auth.login",
                 outcome="denied",
                 # what was typed may be anything (even an ID number): only its digest
-                details={} if exists else {"username_digest": _digest(body.username)},
+                details={} if exists else {"username": audit.keyed_digest(ws, body.username)},
             )
         raise
 
@@ -110,6 +104,17 @@ def create_token(ws: WS, caller: Caller, body: TokenIn) -> dict[str, Any]:
                 s=", ".join(beyond),
             )
         )
+    if caller.token_kind != "session" and caller.token_expires is not None:
+        # an API token cannot renew itself: only a password login makes longer-lived tokens
+        if auth.utcnow() + timedelta(days=body.days) > caller.token_expires:
+            raise Forbidden(
+                tr(
+                    "新令牌不能比创建它的令牌（{e} 到期）活得更久；请用密码登录后创建",
+                    "a token cannot outlive the token that creates it (it expires {e}); log in"
+                    " with a password to create a longer-lived one",
+                    e=caller.token_expires.isoformat(timespec="minutes"),
+                )
+            )
     with ws.session(write=True) as s:
         user = auth.get_user(s, caller.username)
         token, secret = auth.create_token(s, user, name=body.name, scopes=scopes, days=body.days)

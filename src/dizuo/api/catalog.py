@@ -23,7 +23,7 @@ from dizuo.audit import log as audit
 from dizuo.auth.service import Principal
 from dizuo.catalog import service as catalog
 from dizuo.catalog.models import ColumnClassification, Dataset, DatasetClassification, Version
-from dizuo.errors import InvalidInput, NotFound
+from dizuo.errors import Forbidden, InvalidInput, NotFound
 from dizuo.i18n import tr
 from dizuo.workspace import acting_as
 
@@ -113,7 +113,7 @@ def register(ws: WS, caller: Caller, body: DatasetIn) -> dict[str, Any]:
     caller.require("catalog:write")
     with ws.session(write=True) as s:
         if body.org and body.org != caller.org_code and not caller.is_role("operator"):
-            raise InvalidInput(
+            raise Forbidden(
                 tr("只能登记本机构的数据集", "you can register datasets of your own organisation")
             )
         org = catalog.get_org(s, body.org or caller.org_code)

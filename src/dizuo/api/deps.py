@@ -93,3 +93,44 @@ class Language:
             await self.app(scope, receive, send)
         finally:
             request_lang.reset(token)
+
+
+PUBLIC = frozenset({"/health", "/api/v1/auth/login", "/api/v1/openapi.json", "/api/v1/docs"})
+
+
+class RequireBearer:
+    """Pure ASGI middleware: a request to a protected path without a bearer token is refused
+    before its body is read (no upload is spooled, no body parsed for an anonymous caller).
+    The token itself is checked by :func:`principal`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in PUBLIC or scope["method"] == "OPTIONS":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"authorization":
+                scheme, _, credentials = value.decode("latin-1").partition(" ")
+                if scheme.lower() == "bearer" and credentials.strip():
+                    await self.app(scope, receive, send)
+                    return
+                break
+        from starlette.responses import JSONResponse
+
+        from dizuo.api.errors import body
+        from dizuo.i18n import tr
+
+        response = JSONResponse(
+            body(
+                "unauthenticated",
+                tr(
+                    "需要登录：请在 Authorization 头中提供 Bearer 令牌",
+                    "authentication required: send a Bearer token in the Authorization header",
+                ),
+            ),
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+        await response(scope, receive, send)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -75,6 +75,18 @@ def _public_hex(key: Ed25519PublicKey) -> str:
 def public_key(ws: Workspace) -> str:
     """The hex Ed25519 public key checkpoints are signed with (give it to the regulator)."""
     return _public_hex(_signing_key(ws.secret_key()).public_key())
+
+
+def keyed_digest(ws: Workspace, text: str) -> str:
+    """HMAC-SM3 of ``text`` under a key derived from the workspace secret, for the log: it
+    tells equal values apart without letting anyone confirm a guessed value (an ID number
+    typed as a user name, a literal in a filter) by hashing candidates."""
+    key = HKDF(algorithm=hashes.SM3(), length=32, salt=None, info=b"dizuo audit digest").derive(
+        ws.secret_key()
+    )
+    mac = hmac.HMAC(key, hashes.SM3())
+    mac.update(text.encode("utf-8"))
+    return mac.finalize().hex()[:32]
 
 
 def _message(seq: int, digest: str, at: str) -> bytes:
@@ -295,9 +307,38 @@ def verify(ws: Workspace, session: Session) -> Verdict:
         expected += 1
         count += 1
     last = expected - 1
-    head_seq, head_digest = session.execute(
+    head = session.execute(
         sa.select(AuditHead.seq, AuditHead.digest).where(AuditHead.id == 1)
-    ).one()
+    ).one_or_none()
+    if head is None:
+        return Verdict(
+            False,
+            entries=count,
+            checkpoints=len(signed),
+            first_bad=last + 1,
+            problem=tr(
+                "审计链头记录缺失（audit_head 被删除）",
+                "the chain's head row is missing (audit_head was deleted)",
+            ),
+        )
+    head_seq, head_digest = head
+    every = ws.settings.audit_checkpoint_every
+    if every > 0:
+        unsigned = [m for m in range(every, int(head_seq) + 1, every) if m not in signed]
+        if unsigned:
+            return Verdict(
+                False,
+                entries=count,
+                checkpoints=len(signed),
+                first_bad=unsigned[0],
+                head=int(head_seq),
+                problem=tr(
+                    "第 {n} 条应有签名检查点但没有：检查点被删除（链可能被重写）",
+                    "entry {n} should carry a signed checkpoint and does not: checkpoints "
+                    "were deleted (the chain may have been rewritten)",
+                    n=unsigned[0],
+                ),
+            )
     beyond = [s for s in signed if s > last]
     if head_seq != last or head_digest != prev or beyond:
         return Verdict(

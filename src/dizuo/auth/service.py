@@ -240,6 +240,8 @@ class Principal:
     permissions: frozenset[str]
     token_id: uuid.UUID | None = None
     stale: bool = False  # the token's last use is older than TOUCH_MINUTES
+    token_kind: str = "api"  # "session": made by a password login
+    token_expires: datetime | None = None
 
     def has(self, permission: str) -> bool:
         return permission in self.permissions
@@ -368,6 +370,8 @@ def authenticate(session: Session, secret: str | None) -> Principal:
         roles=tuple(user.roles),
         permissions=permissions_of(user.roles) & frozenset(token.scopes),
         token_id=token.id,
+        token_kind=token.kind,
+        token_expires=aware(token.expires_at),
         stale=token.last_used_at is None
         or aware(token.last_used_at) < now - timedelta(minutes=TOUCH_MINUTES),
     )
@@ -386,4 +390,5 @@ def touch(session: Session, token_id: uuid.UUID) -> None:
             ),
         )
         .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
     )

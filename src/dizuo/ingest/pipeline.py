@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dizuo.audit import log as audit
-from dizuo.errors import InvalidInput, NotFound
+from dizuo.catalog.models import Zone
+from dizuo.errors import InvalidInput, NotFound, PolicyViolation
 from dizuo.i18n import tr
 from dizuo.ingest import readers
 from dizuo.ingest.profile import Profiled, content_hash, profile
@@ -62,6 +63,19 @@ def _check_target(ws: Workspace, spec: IngestSpec) -> tuple[Dataset | None, Vers
             service.get_org(s, spec.org)
             service.validate_meta(spec.meta.model_dump(exclude_none=True))
             return None, None
+        if dataset.zone != Zone.raw.value:
+            raise PolicyViolation(
+                tr(
+                    "{c} 在共享库中：共享库只接收去标识化与链接的结果，不能直接导入",
+                    "{c} is in the shared zone: it takes only protected and linked results,"
+                    " never an ingest",
+                    c=spec.dataset,
+                ),
+                hint=tr(
+                    "导入到原始库的数据集，再运行 dizuo protect",
+                    "ingest into a raw-zone dataset, then run `dizuo protect`",
+                ),
+            )
         if spec.org is not None:
             org = service.get_org(s, spec.org)
             if dataset.org_id != org.id:

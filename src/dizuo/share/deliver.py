@@ -277,7 +277,7 @@ def _meter(
                 "rows": rows,
                 "bytes": nbytes,
                 "columns": source.columns,
-                "filters": [f.digest for f in source.filters if f.digest],
+                "filters": [audit.keyed_digest(ws, f.sql) for f in source.filters if f.sql],
                 **source.details,
             },
         )

@@ -39,6 +39,8 @@ from dizuo.share.schemas import DecisionIn, GrantChange, ProductIn, RequestIn
 if TYPE_CHECKING:
     from dizuo.workspace import Workspace
 
+# the operations whose versions may leave dizuo: the shared zone's own derivations
+PUBLISHABLE = frozenset({"protect", "link"})
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -200,6 +202,12 @@ def product_fields(session: Session, product: Product) -> tuple[list[dict[str, A
     return out, grade
 
 
+def _lock(session: Session, model: Any, ident: uuid.UUID) -> None:
+    """Lock one row for the rest of the transaction (PostgreSQL; SQLite writers already hold
+    the database's write lock from BEGIN IMMEDIATE)."""
+    session.execute(sa.select(model.id).where(model.id == ident).with_for_update())
+
+
 def publish(ws: Workspace, session: Session, principal: Principal, spec: ProductIn) -> Product:
     principal.require("products:write")
     catalog.check_code(spec.code)
@@ -226,6 +234,16 @@ def publish(ws: Workspace, session: Session, principal: Principal, spec: Product
     if dataset.org_id is None:
         raise InvalidInput(tr("{d} 没有提供方", "{d} has no provider organisation", d=dataset.code))
     version = catalog.get_version(session, dataset, spec.version)
+    if version.operation not in PUBLISHABLE:
+        raise PolicyViolation(
+            tr(
+                "{d}@{n} 不是由去标识化或链接产生的版本（{o}），不能发布",
+                "{d}@{n} was not made by protection or linkage ({o}): it cannot be published",
+                d=dataset.code,
+                n=version.number,
+                o=version.operation,
+            )
+        )
     names = [c["name"] for c in version.schema]
     columns = check_names(spec.columns or names, names, tr("该版本", "the version"))
     row_filter = parse_filter(spec.row_filter, names)
@@ -275,7 +293,7 @@ def publish(ws: Workspace, session: Session, principal: Principal, spec: Product
         details={
             "version": version.number,
             "columns": columns,
-            "row_filter": row_filter.digest,
+            "row_filter": audit.keyed_digest(ws, row_filter.sql) if row_filter.sql else None,
             "delivery": product.delivery,
             "visibility": product.visibility,
         },
@@ -441,7 +459,10 @@ def decide(
 ) -> tuple[AccessRequest, Grant | None]:
     """Record one approval step; the last approval turns the request into a grant."""
     principal.require("requests:decide")
+    # one decision at a time per request: two approvals at once must both see each other
+    _lock(session, AccessRequest, as_uuid(request_id, "request"))
     request = get_request(session, principal, request_id)
+    session.refresh(request)
     if request.status != "pending":
         raise Conflict(tr("申请已是 {s} 状态", "the request is already {s}", s=request.status))
     step = _step_for(principal, request, spec.step)
@@ -475,7 +496,11 @@ def decide(
         created_at=now(),
     )
     session.add(approval)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except sa.exc.IntegrityError:
+        raise Conflict(tr("{s} 已审批过", "the {s} step is already decided", s=step)) from None
     session.refresh(request, ["approvals"])
     grant = None
     audit.record(
@@ -485,7 +510,7 @@ def decide(
         action=f"request.{spec.decision}",
         target=f"request:{request.id}",
         dataset=product.dataset.code,
-        details={"step": step, "terms": _terms_for_log(terms, names)},
+        details={"step": step, "terms": _terms_for_log(ws, terms, names)},
     )
     if spec.decision == "reject":
         request.status = "rejected"
@@ -497,11 +522,13 @@ def decide(
     return request, grant
 
 
-def _terms_for_log(terms: dict[str, Any], names: list[str]) -> dict[str, Any]:
+def _terms_for_log(ws: Workspace, terms: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """Terms as the log keeps them: a row filter as its keyed digest and the columns it names
+    (its literals may be personal values)."""
     out = dict(terms)
-    if "row_filter" in out:
+    if out.get("row_filter"):
         f = parse_filter(out["row_filter"], names)
-        out["row_filter"] = {"digest": f.digest, "columns": list(f.columns)}
+        out["row_filter"] = {"digest": audit.keyed_digest(ws, f.sql), "columns": list(f.columns)}
     return out
 
 
@@ -548,7 +575,7 @@ def _grant(ws: Workspace, session: Session, principal: Principal, request: Acces
             "expires_at": expires.isoformat(),
             "max_rows": grant.max_rows,
             "max_calls": grant.max_calls,
-            "row_filter": _terms_for_log({"row_filter": grant.row_filter}, names)["row_filter"]
+            "row_filter": _terms_for_log(ws, {"row_filter": grant.row_filter}, names)["row_filter"]
             if grant.row_filter
             else None,
         },
@@ -616,7 +643,9 @@ def change_grant(
 ) -> Grant:
     """Suspend, resume or revoke a grant (revocation is final)."""
     principal.require("grants:manage")
+    _lock(session, Grant, as_uuid(grant_id, "grant"))
     grant = get_grant(session, principal, grant_id)
+    session.refresh(grant)
     if grant.status == "revoked":
         raise Conflict(tr("授权已撤销", "the grant is revoked"))
     if action == "revoke":
