@@ -81,7 +81,10 @@ class Source:
         )
 
     def order(self) -> str:
-        if not self.files:
+        # One file (what ingest and every derived commit write): its own order is the row
+        # order, kept by the connection's preserve_insertion_order, so a page can stop early
+        # instead of sorting the whole filtered table.
+        if len(self.files) <= 1:
             return ""
         return f"ORDER BY list_position({sql_list(self.files)}, __dizuo_file), file_row_number"
 
