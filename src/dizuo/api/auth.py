@@ -30,8 +30,8 @@ def token_out(t: ApiToken) -> dict[str, Any]:
         "scopes": list(t.scopes),
         "created_at": auth.aware(t.created_at),
         "expires_at": auth.aware(t.expires_at),
-        "revoked_at": t.revoked_at,
-        "last_used_at": t.last_used_at,
+        "revoked_at": auth.aware(t.revoked_at) if t.revoked_at else None,
+        "last_used_at": auth.aware(t.last_used_at) if t.last_used_at else None,
     }
 
 

@@ -23,7 +23,7 @@ from dizuo.audit import log as audit
 from dizuo.auth.service import Principal
 from dizuo.catalog import service as catalog
 from dizuo.catalog.models import ColumnClassification, Dataset, DatasetClassification, Version
-from dizuo.errors import Forbidden, InvalidInput, NotFound
+from dizuo.errors import DizuoError, Forbidden, InvalidInput, NotFound
 from dizuo.i18n import tr
 from dizuo.workspace import acting_as
 
@@ -200,7 +200,16 @@ def upload(
             sheet=sheet or None,
         )
         with work_lock, acting_as(caller.username):
-            result = ingest(ws, spec)
+            try:
+                result = ingest(ws, spec)
+            except DizuoError as exc:
+                # name the caller's file, never where the server keeps it
+                if exc.where is not None and exc.where.file:
+                    exc.where.file = file.filename or name
+                exc.message = exc.message.replace(str(target), file.filename or name)
+                if exc.hint:
+                    exc.hint = exc.hint.replace(str(target), file.filename or name)
+                raise
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return {

@@ -55,6 +55,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
         (401, "no, invalid, expired or revoked token"),
         (403, "not allowed"),
         (404, "not found (or not visible to the caller)"),
+        (409, "conflict with the current state (already exists, already decided, revoked)"),
         (422, "the request does not match the schema"),
     )
 }

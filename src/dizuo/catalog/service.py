@@ -23,6 +23,7 @@ from dizuo.catalog.models import (
 from dizuo.errors import AlreadyExists, InvalidInput, NotFound
 from dizuo.i18n import tr
 
+MAX_VERSION = 2**31 - 1  # versions.number is a 32-bit INTEGER
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,127}$")
 ORG_KINDS = ("provider", "operator", "consumer", "auditor")
 
@@ -182,8 +183,12 @@ def get_version(session: Session, dataset: Dataset, number: int | None = None) -
                 hint=tr("先用 dizuo ingest 导入数据", "ingest data with `dizuo ingest`"),
             )
     else:
-        version = session.scalar(
-            sa.select(Version).where(Version.dataset_id == dataset.id, Version.number == number)
+        version = (
+            session.scalar(
+                sa.select(Version).where(Version.dataset_id == dataset.id, Version.number == number)
+            )
+            if 0 < number <= MAX_VERSION
+            else None  # no such version (and no integer overflow in the database driver)
         )
         if version is None:
             raise NotFound(

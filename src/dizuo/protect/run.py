@@ -264,6 +264,15 @@ def apply_recipe(
     """
     R.check_against(recipe, table.column_names, source=source)
     fields, dropped = plan(recipe, table.column_names)
+    if not fields:
+        raise InvalidInput(
+            tr(
+                "配方没有保留任何字段：输出将是空表",
+                "the recipe keeps no field: the output would have no columns",
+            ),
+            where=Location(file=source),
+            hint=tr("在 fields 中保留或转换至少一个字段", "keep or transform at least one field"),
+        )
     columns: dict[str, pa.Array | pa.ChunkedArray] = {}
     # a coordinate pair is snapped together, once for both columns
     pairs: dict[str, pa.Array] = {}
