@@ -167,16 +167,7 @@ def build_world(ws: Workspace, folder: Any) -> World:
     recipe.write_text(yaml.safe_dump(RECIPE, allow_unicode=True), encoding="utf-8")
     protect_version(ws, "edu_roll", recipe)
 
-    def who(s: Any, name: str) -> auth.Principal:
-        user = auth.get_user(s, name)
-        return auth.Principal(
-            user_id=user.id,
-            username=user.username,
-            org_id=user.org_id,
-            org_code=user.organisation.code,
-            roles=tuple(user.roles),
-            permissions=auth.permissions_of(user.roles),
-        )
+    who = auth.principal_of
 
     with ws.session() as s:
         operator = who(s, "operator")

@@ -119,16 +119,7 @@ FRESH = object()  # in a steered body: a new, valid code
 log = logging.getLogger(__name__)  # the summary: pytest --log-cli-level=INFO shows it
 
 
-def _who(s: Any, name: str) -> auth.Principal:
-    user = auth.get_user(s, name)
-    return auth.Principal(
-        user_id=user.id,
-        username=user.username,
-        org_id=user.org_id,
-        org_code=user.organisation.code,
-        roles=tuple(user.roles),
-        permissions=auth.permissions_of(user.roles),
-    )
+_who = auth.principal_of
 
 
 def _spares(ws: Workspace) -> dict[str, Any]:

@@ -56,15 +56,7 @@ def _cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
 def who(ws: Workspace, name: str) -> auth.Principal:
     """The principal of a user holding every permission of its roles (as build_world does)."""
     with ws.session() as s:
-        user = auth.get_user(s, name)
-        return auth.Principal(
-            user_id=user.id,
-            username=user.username,
-            org_id=user.org_id,
-            org_code=user.organisation.code,
-            roles=tuple(user.roles),
-            permissions=auth.permissions_of(user.roles),
-        )
+        return auth.principal_of(s, name)
 
 
 def ask(ws: Workspace, consumer: str, product: str = "edu.scores", **kw: Any) -> str:

@@ -28,7 +28,7 @@ for English messages.
 
 
 def create_app(
-    ws: Workspace | None = None, home: Path | None = None, *, threads: int = 40
+    ws: Workspace | None = None, home: Path | None = None, *, threads: int = 8
 ) -> FastAPI:
     """The application over ``ws`` (or the workspace at ``home``); ``threads`` bounds the
     worker threads that run the (synchronous) routes."""

@@ -39,21 +39,7 @@ def entries(
     with ws.session() as s:
         rows, total = audit.query(s, where, offset=page.offset, limit=page.limit)
         return {
-            "items": [
-                {
-                    "seq": e.seq,
-                    "at": e.at,
-                    "actor": e.actor,
-                    "action": e.action,
-                    "outcome": e.outcome,
-                    "target": e.target,
-                    "dataset": e.dataset,
-                    "grant_id": e.grant_id,
-                    "details": e.details,
-                    "digest": e.digest,
-                }
-                for e in rows
-            ],
+            "items": [audit.entry_dict(e) for e in rows],
             "page": meta(page, total),
         }
 

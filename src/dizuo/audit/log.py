@@ -361,6 +361,22 @@ def verify(ws: Workspace, session: Session) -> Verdict:
 # -- reading -----------------------------------------------------------------------------
 
 
+def entry_dict(e: AuditEntry) -> dict[str, Any]:
+    """An entry as the API and the CLI show it."""
+    return {
+        "seq": e.seq,
+        "at": e.at,
+        "actor": e.actor,
+        "action": e.action,
+        "outcome": e.outcome,
+        "target": e.target,
+        "dataset": e.dataset,
+        "grant_id": e.grant_id,
+        "details": e.details,
+        "digest": e.digest,
+    }
+
+
 @dataclass
 class EntryFilter:
     actor: str | None = None

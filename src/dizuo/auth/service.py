@@ -260,6 +260,20 @@ class Principal:
         return role in self.roles
 
 
+def principal_of(session: Session, username: str) -> Principal:
+    """The principal of a user with every permission of its roles (for work done with the
+    workspace's own authority: the CLI, the demo, tests)."""
+    user = get_user(session, username)
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        org_id=user.org_id,
+        org_code=user.organisation.code,
+        roles=tuple(user.roles),
+        permissions=permissions_of(user.roles),
+    )
+
+
 def check_scopes(user: User, scopes: list[str] | None) -> list[str]:
     allowed = permissions_of(user.roles)
     if not scopes:

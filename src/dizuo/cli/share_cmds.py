@@ -300,18 +300,7 @@ def audit_log(
         # the newest ``limit`` entries, oldest first
         _, total = audit.query(s, where, limit=1)
         rows, total = audit.query(s, where, offset=max(0, total - limit), limit=max(1, limit))
-        data: list[dict[str, Any]] = [
-            {
-                "seq": e.seq,
-                "at": e.at,
-                "actor": e.actor,
-                "action": e.action,
-                "outcome": e.outcome,
-                "target": e.target,
-                "details": e.details,
-            }
-            for e in rows
-        ]
+        data = [audit.entry_dict(e) for e in rows]
     if as_json:
         print_json({"total": total, "entries": data})
         return
@@ -335,13 +324,13 @@ def audit_log(
 def serve(
     host: Annotated[str, typer.Option("--host", help=tr("监听地址", "address"))] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help=tr("端口", "port"))] = 8000,
-    workers: Annotated[int, typer.Option("--workers", help=tr("线程数", "worker threads"))] = 40,
+    workers: Annotated[int, typer.Option("--workers", help=tr("线程数", "worker threads"))] = 8,
 ) -> None:
     """Start the data service (the HTTP API)."""
     run_server(host, port, workers)
 
 
-def run_server(host: str, port: int, workers: int = 40) -> None:
+def run_server(host: str, port: int, workers: int = 8) -> None:
     import uvicorn
 
     from dizuo.api.app import create_app

@@ -64,18 +64,6 @@ def _passwords(ws: Workspace, names: list[str]) -> dict[str, str]:
     return known
 
 
-def principal_of(s: Any, username: str) -> auth.Principal:
-    user = auth.get_user(s, username)
-    return auth.Principal(
-        user_id=user.id,
-        username=user.username,
-        org_id=user.org_id,
-        org_code=user.organisation.code,
-        roles=tuple(user.roles),
-        permissions=auth.permissions_of(user.roles),
-    )
-
-
 def share_stage(ws: Workspace, manifest: CityManifest) -> dict[str, Any]:
     """Accounts, products and one grant (each made once: a rerun finds them)."""
     accounts = _accounts(manifest)
@@ -101,7 +89,7 @@ def share_stage(ws: Workspace, manifest: CityManifest) -> dict[str, Any]:
                 )
     published: list[str] = []
     with ws.session() as s:
-        operator = principal_of(s, "operator")
+        operator = auth.principal_of(s, "operator")
         shared = s.scalars(
             sa.select(Dataset)
             .where(Dataset.zone == Zone.shared.value, Dataset.code.like("%\\_shared", escape="\\"))
@@ -136,7 +124,7 @@ def share_stage(ws: Workspace, manifest: CityManifest) -> dict[str, Any]:
     grant_id = None
     if published:
         with ws.session() as s:
-            researcher = principal_of(s, "researcher")
+            researcher = auth.principal_of(s, "researcher")
             existing = s.scalar(sa.select(Grant).where(Grant.user_id == researcher.user_id))
             if existing is not None:
                 grant_id = str(existing.id)
@@ -153,14 +141,14 @@ def share_stage(ws: Workspace, manifest: CityManifest) -> dict[str, Any]:
                     share.decide(
                         ws,
                         s,
-                        principal_of(s, f"{dept}_provider"),
+                        auth.principal_of(s, f"{dept}_provider"),
                         request.id,
                         DecisionIn(decision="approve"),
                     )
                 _, grant = share.decide(
                     ws,
                     s,
-                    principal_of(s, "operator"),
+                    auth.principal_of(s, "operator"),
                     request.id,
                     DecisionIn(
                         decision="approve",

@@ -210,13 +210,27 @@ def open_source(
     return source
 
 
+_databases: dict[str, duckdb.DuckDBPyConnection] = {}
+_databases_lock = threading.Lock()
+
+
 def _connect(ws: Workspace) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(config={"memory_limit": ws.settings.memory_limit, "threads": 1})
-    lake_dir = str(ws.lake_path.resolve()) + "/"
-    con.execute(f"SET allowed_directories = [{sql_literal(lake_dir)}]")
-    con.execute("SET enable_external_access = false")
-    con.execute("SET lock_configuration = true")
-    return con
+    """A cursor on this process's delivery database for the workspace: an in-memory DuckDB
+    that can read nothing but the lake, whose configuration is locked, and whose memory limit
+    bounds all deliveries together. Opening a database per call cost half a query's time."""
+    key = str(ws.lake_path.resolve())
+    with _databases_lock:
+        database = _databases.get(key)
+        if database is None:
+            config: dict[str, Any] = {"memory_limit": ws.settings.memory_limit}
+            if ws.settings.threads:
+                config["threads"] = ws.settings.threads
+            database = duckdb.connect(config=config)
+            database.execute(f"SET allowed_directories = [{sql_literal(key + '/')}]")
+            database.execute("SET enable_external_access = false")
+            database.execute("SET lock_configuration = true")
+            _databases[key] = database
+        return database.cursor()
 
 
 def _run(ws: Workspace, sql: str) -> pa.Table:

@@ -136,14 +136,48 @@ def _matches(product: Product, words: list[str]) -> bool:
     return True
 
 
+def _visible(principal: Principal) -> sa.ColumnElement[bool] | None:
+    """:func:`_can_see` as SQL (None: every product)."""
+    if principal.has("products:write") or principal.has("audit:read"):
+        return None
+    org = principal.org_code.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    # audience is a JSON list of organisation codes (no quotes can occur in a code)
+    in_audience = sa.cast(Product.audience, sa.Text).like(f'%"{org}"%', escape="\\")
+    condition = (Product.status == "published") & ((Product.visibility == "public") | in_audience)
+    condition = condition | Product.id.in_(
+        sa.select(Grant.product_id).where(Grant.user_id == principal.user_id)
+    )
+    if principal.is_role("provider"):
+        condition = condition | (Product.provider_id == principal.org_id)
+    return condition
+
+
 def list_products(
     session: Session, principal: Principal, q: str = "", *, offset: int = 0, limit: int = 50
 ) -> tuple[list[Product], int]:
-    """Products ``principal`` may see, matching every word of ``q``; newest first."""
+    """Products ``principal`` may see, matching every word of ``q``; newest first.
+
+    Visibility is decided in SQL (and checked again per product); without words the page is
+    cut in SQL, with words the visible products are matched in Python (words and Chinese
+    bigrams) without loading their versions."""
+    query = sa.select(Product).options(
+        sa.orm.lazyload(Product.version), sa.orm.lazyload(Product.dataset)
+    )
+    visible = _visible(principal)
+    if visible is not None:
+        query = query.where(visible)
+    query = query.order_by(Product.created_at.desc(), Product.code)
     granted = _granted_products(session, principal)
-    rows = session.scalars(sa.select(Product).order_by(Product.created_at.desc(), Product.code))
     words = [w for w in re.split(r"[\s,，;；]+", q.strip().lower()) if w]
-    seen = [p for p in rows if _can_see(principal, p, granted) and _matches(p, words)]
+    if not words:
+        total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+        page = session.scalars(query.offset(offset).limit(limit)).unique()
+        return [p for p in page if _can_see(principal, p, granted)], int(total)
+    seen = [
+        p
+        for p in session.scalars(query).unique()
+        if _can_see(principal, p, granted) and _matches(p, words)
+    ]
     return seen[offset : offset + limit], len(seen)
 
 
@@ -327,6 +361,30 @@ def _request_visible(principal: Principal, request: AccessRequest) -> bool:
     return request.user_id == principal.user_id
 
 
+def _owned(
+    session: Session,
+    principal: Principal,
+    model: Any,
+    see_all: bool,
+    status: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[Any], int]:
+    """Requests or grants the caller may list: its own, a provider's organisation's products',
+    or (``see_all``) every one; newest first, with the total."""
+    query = sa.select(model).join(Product, Product.id == model.product_id)
+    if not see_all:
+        mine = model.user_id == principal.user_id
+        if principal.is_role("provider"):
+            mine = mine | (Product.provider_id == principal.org_id)
+        query = query.where(mine)
+    if status:
+        query = query.where(model.status == status)
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(model.created_at.desc()).offset(offset).limit(limit))
+    return list(rows.unique()), int(total)
+
+
 def get_request(
     session: Session, principal: Principal, request_id: str | uuid.UUID
 ) -> AccessRequest:
@@ -346,19 +404,8 @@ def list_requests(
     limit: int = 50,
 ) -> tuple[list[AccessRequest], int]:
     principal.require("requests:read")
-    query = sa.select(AccessRequest).join(Product, Product.id == AccessRequest.product_id)
-    if not (principal.has("products:write") or principal.has("audit:read")):
-        mine = AccessRequest.user_id == principal.user_id
-        if principal.is_role("provider"):
-            mine = mine | (Product.provider_id == principal.org_id)
-        query = query.where(mine)
-    if status:
-        query = query.where(AccessRequest.status == status)
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        query.order_by(AccessRequest.created_at.desc()).offset(offset).limit(limit)
-    ).unique()
-    return list(rows), int(total)
+    see_all = principal.has("products:write") or principal.has("audit:read")
+    return _owned(session, principal, AccessRequest, see_all, status, offset, limit)
 
 
 def create_request(
@@ -611,17 +658,8 @@ def list_grants(
     limit: int = 50,
 ) -> tuple[list[Grant], int]:
     principal.require("grants:read")
-    query = sa.select(Grant).join(Product, Product.id == Grant.product_id)
-    if not (principal.has("grants:manage") or principal.has("audit:read")):
-        mine = Grant.user_id == principal.user_id
-        if principal.is_role("provider"):
-            mine = mine | (Product.provider_id == principal.org_id)
-        query = query.where(mine)
-    if status:
-        query = query.where(Grant.status == status)
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(Grant.created_at.desc()).offset(offset).limit(limit))
-    return list(rows.unique()), int(total)
+    see_all = principal.has("grants:manage") or principal.has("audit:read")
+    return _owned(session, principal, Grant, see_all, status, offset, limit)
 
 
 def effective_status(grant: Grant) -> str:
