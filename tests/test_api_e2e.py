@@ -240,6 +240,13 @@ def test_the_data_service_end_to_end(ws: Workspace, tmp_path: Path, cli) -> None
             assert ok(auditor.get("/audit/entries", params={"action": action}))["page"]["total"]
         # consumers cannot read the log
         error(consumer.get("/audit/entries"), 403, "forbidden")
+        # a checkpoint the auditor keeps outside dizuo, checked against the log later
+        error(auditor.get("/audit/checkpoint"), 404, "not_found")  # none signed yet
+        assert cli(ws, "audit", "checkpoint").code == 0
+        kept = ok(auditor.get("/audit/checkpoint"))
+        assert ok(auditor.post("/audit/verify", json={"anchor": kept}))["ok"] is True
+        forged = {**kept, "digest": "0" * 64}
+        assert ok(auditor.post("/audit/verify", json={"anchor": forged}))["ok"] is False
 
         # someone edits one entry in the database: verification fails and names it
         download_entry = next(e for e in by_grant["items"] if e["action"] == "data.download")

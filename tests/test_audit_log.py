@@ -11,6 +11,7 @@ import hashlib
 import json
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -249,6 +250,58 @@ def test_truncation_after_the_last_checkpoint_is_not_detectable(ws: Workspace) -
     sql(ws, "DELETE FROM audit_log WHERE seq > 5")
     set_head(ws, 5, entries[4]["digest"])
     assert verify(ws).ok
+
+
+def test_an_anchor_kept_outside_catches_truncation_after_the_last_checkpoint(
+    ws: Workspace,
+    cli,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    """The regulator keeps the latest signed checkpoint (``audit checkpoint --out``); cutting
+    the entries it signed, head fixed, no longer goes unnoticed."""
+    ws.settings.audit_checkpoint_every = 5
+    fill(ws, 7)
+    anchor = tmp_path / "anchor.json"
+    result = cli(ws, "audit", "checkpoint", "--out", str(anchor))
+    assert result.code == 0, result.err
+    kept = json.loads(anchor.read_text())
+    assert kept["seq"] == 7 and kept["algorithm"] == "Ed25519"
+    assert cli(ws, "audit", "verify", "--anchor", str(anchor)).code == 0
+    entries = rows(ws)
+    sql(ws, "DELETE FROM audit_log WHERE seq > 5")
+    sql(ws, "DELETE FROM audit_checkpoints WHERE seq > 5")
+    set_head(ws, 5, entries[4]["digest"])
+    assert verify(ws).ok  # the database alone cannot tell
+    with ws.session() as s:
+        verdict = audit.verify(ws, s, anchor=kept)
+    assert not verdict.ok and verdict.first_bad == 7 and "truncated" in verdict.problem
+    broken = cli(ws, "audit", "verify", "--anchor", str(anchor))
+    assert broken.code == 11 and "entry 7" in broken.err and "Traceback" not in broken.err
+
+
+def test_a_forged_or_broken_anchor_is_refused(ws: Workspace, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ws.settings.audit_checkpoint_every = 5
+    fill(ws, 6)
+    with ws.session() as s:
+        kept = audit.checkpoint_dict(audit.latest_checkpoint(s))  # type: ignore[arg-type]
+    forged = {**kept, "digest": "0" * 64}
+    with ws.session() as s:
+        verdict = audit.verify(ws, s, anchor=forged)
+    assert not verdict.ok and "signature is invalid" in verdict.problem
+    other = Ed25519PrivateKey.generate()
+    foreign = {
+        **kept,
+        "public_key": other.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex(),
+    }
+    with ws.session() as s:
+        assert "not signed by this workspace" in audit.verify(ws, s, anchor=foreign).problem
+    bad = tmp_path / "anchor.json"
+    bad.write_text("{not json")
+    result = cli(ws, "audit", "verify", "--anchor", str(bad))
+    assert result.code == 2 and "anchor.json" in result.err and "Traceback" not in result.err
+    bad.write_text('{"seq": 1}')
+    result = cli(ws, "audit", "verify", "--anchor", str(bad))
+    assert result.code == 2 and "anchor needs" in result.err
 
 
 def _rewrite_from(ws: Workspace, k: int, details: dict[str, Any]) -> None:

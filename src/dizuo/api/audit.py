@@ -6,11 +6,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
 
 from dizuo.api.deps import WS, Caller, Page, meta
 from dizuo.api.errors import RESPONSES
 from dizuo.api.schemas import AuditPage, VerifyOut
 from dizuo.audit import log as audit
+from dizuo.errors import NotFound
+from dizuo.i18n import tr
 
 router = APIRouter(tags=["audit"], responses=RESPONSES)
 
@@ -49,6 +52,46 @@ def verify(ws: WS, caller: Caller) -> dict[str, Any]:
     caller.require("audit:read")
     with ws.session() as s:
         return audit.verify(ws, s).to_dict()
+
+
+class CheckpointBody(BaseModel):
+    """A signed checkpoint, as ``GET /audit/checkpoint`` gives it and an auditor keeps it."""
+
+    seq: int = Field(ge=1, le=2**62)
+    digest: str = Field(pattern=r"^[0-9a-f]{64}$")
+    at: str = Field(max_length=32)
+    algorithm: str = Field("Ed25519", max_length=16)
+    public_key: str = Field(pattern=r"^[0-9a-f]{64}$")
+    signature: str = Field(pattern=r"^[0-9a-f]{128}$")
+
+
+class AnchorIn(BaseModel):
+    anchor: CheckpointBody
+
+
+@router.post(
+    "/audit/verify",
+    response_model=VerifyOut,
+    summary="Verify the chain, and that it still holds a checkpoint kept outside it",
+)
+def verify_anchor(ws: WS, caller: Caller, body: AnchorIn) -> dict[str, Any]:
+    caller.require("audit:read")
+    with ws.session() as s:
+        return audit.verify(ws, s, anchor=body.anchor.model_dump()).to_dict()
+
+
+@router.get(
+    "/audit/checkpoint",
+    response_model=CheckpointBody,
+    summary="The latest signed checkpoint (keep it outside dizuo)",
+)
+def latest_checkpoint(ws: WS, caller: Caller) -> dict[str, Any]:
+    caller.require("audit:read")
+    with ws.session() as s:
+        point = audit.latest_checkpoint(s)
+        if point is None:
+            raise NotFound(tr("还没有签名检查点", "no signed checkpoint yet"))
+        return audit.checkpoint_dict(point)
 
 
 @router.get("/audit/public-key", summary="The checkpoints' Ed25519 public key (hex)")

@@ -213,9 +213,11 @@ def _entries(session: Session, batch: int = 5000) -> Iterator[AuditEntry]:
             session.expunge(row)
 
 
-def verify(ws: Workspace, session: Session) -> Verdict:
+def verify(ws: Workspace, session: Session, anchor: dict[str, Any] | None = None) -> Verdict:
     """Walk the chain from the first entry; name the first entry that was edited, removed,
-    inserted or moved, then check the head and every signed checkpoint."""
+    inserted or moved, then check the head and every signed checkpoint — and, given an
+    ``anchor`` (a checkpoint kept outside the database, :func:`checkpoint_dict`), that the log
+    still holds the entry it signed."""
     expected_key = public_key(ws)
     signed = {
         p.seq: p for p in session.scalars(sa.select(AuditCheckpoint).order_by(AuditCheckpoint.seq))
@@ -355,7 +357,74 @@ def verify(ws: Workspace, session: Session) -> Verdict:
                 h=max([int(head_seq), *beyond]),
             ),
         )
+    if anchor is not None:
+        problem, anchored = _check_anchor(ws, session, anchor, expected_key)
+        if problem:
+            return Verdict(
+                False,
+                entries=count,
+                checkpoints=len(signed),
+                first_bad=anchored,
+                head=int(head_seq),
+                problem=problem,
+            )
     return Verdict(True, entries=count, checkpoints=len(signed), head=int(head_seq))
+
+
+def latest_checkpoint(session: Session) -> AuditCheckpoint | None:
+    return session.scalar(sa.select(AuditCheckpoint).order_by(AuditCheckpoint.seq.desc()).limit(1))
+
+
+def checkpoint_dict(point: AuditCheckpoint) -> dict[str, Any]:
+    """A signed checkpoint as the regulator keeps it (outside the database)."""
+    return {
+        "seq": point.seq,
+        "digest": point.digest,
+        "at": point.at,
+        "algorithm": "Ed25519",
+        "public_key": point.public_key,
+        "signature": point.signature,
+    }
+
+
+def _check_anchor(
+    ws: Workspace, session: Session, anchor: dict[str, Any], expected_key: str
+) -> tuple[str | None, int | None]:
+    try:
+        seq = int(anchor["seq"])
+        digest, at = str(anchor["digest"]), str(anchor["at"])
+        key, signature = str(anchor["public_key"]), str(anchor["signature"])
+    except (KeyError, TypeError, ValueError):
+        raise InvalidInput(
+            tr(
+                "锚点须含 seq、digest、at、public_key、signature",
+                "an anchor needs seq, digest, at, public_key and signature",
+            )
+        ) from None
+    if key != expected_key:
+        return tr(
+            "锚点不是本工作区的密钥签名的", "the anchor was not signed by this workspace's key"
+        ), seq
+    try:
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(key)).verify(
+            bytes.fromhex(signature), _message(seq, digest, at)
+        )
+    except (InvalidSignature, ValueError):
+        return tr("锚点的签名无效", "the anchor's signature is invalid"), seq
+    held = session.scalar(sa.select(AuditEntry.digest).where(AuditEntry.seq == seq))
+    if held is None:
+        return tr(
+            "日志中已没有锚点签名的第 {n} 条记录：日志被截断",
+            "the log no longer holds entry {n}, which the anchor signed: it was truncated",
+            n=seq,
+        ), seq
+    if held != digest:
+        return tr(
+            "第 {n} 条记录与锚点不符：链在此处或之前被重写",
+            "entry {n} does not match the anchor: the chain was rewritten at or before it",
+            n=seq,
+        ), seq
+    return None, None
 
 
 # -- reading -----------------------------------------------------------------------------

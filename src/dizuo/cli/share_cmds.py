@@ -4,9 +4,11 @@ read the workspace folder administers it); every change is audited as ``DIZUO_US
 
 from __future__ import annotations
 
+import json
 import sys
 import uuid
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -232,12 +234,27 @@ def token_revoke(token_id: Annotated[str, typer.Argument(help="token id")]) -> N
     "verify",
     help=tr("验证审计日志的哈希链与签名检查点", "Verify the hash chain and signed checkpoints"),
 )
-def audit_verify(as_json: JsonOpt = False) -> None:
+def audit_verify(
+    anchor: Annotated[
+        Path | None,
+        typer.Option(
+            "--anchor",
+            help=tr(
+                "库外保存的签名检查点（dizuo audit checkpoint --out 的文件）",
+                "a signed checkpoint kept outside the database (a `dizuo audit checkpoint "
+                "--out` file)",
+            ),
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
     from dizuo.audit import log as audit
+    from dizuo.modelfile import read_mapping
 
+    held = None if anchor is None else read_mapping(anchor, ("锚点文件", "anchor file"))
     ws = state.workspace()
     with ws.session() as s:
-        verdict = audit.verify(ws, s)
+        verdict = audit.verify(ws, s, anchor=held)
     if as_json:
         print_json(verdict.to_dict())
     if not verdict.ok:
@@ -257,17 +274,43 @@ def audit_verify(as_json: JsonOpt = False) -> None:
 
 
 @audit_app.command("checkpoint", help=tr("立即签名当前链头", "Sign the chain's head now"))
-def audit_checkpoint() -> None:
+def audit_checkpoint(
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help=tr(
+                "把最新的签名检查点写入文件（交给监管方，库外保存）",
+                "write the latest signed checkpoint to a file (for the regulator, kept outside"
+                " the database)",
+            ),
+        ),
+    ] = None,
+) -> None:
     from dizuo.audit import log as audit
 
     ws = state.workspace()
     with ws.session() as s:
         point = audit.checkpoint(ws, s)
         seq = point.seq if point else None
+        latest = audit.latest_checkpoint(s)
+        kept = audit.checkpoint_dict(latest) if latest is not None else None
     if seq is None:
         console.print(tr("无需新检查点", "nothing new to sign"))
     else:
         console.print(tr("已签名第 {n} 条", "signed entry {n}", n=seq))
+    if out is not None:
+        if kept is None:
+            raise InvalidInput(tr("审计日志为空，没有检查点", "the log is empty: no checkpoint"))
+        out.write_text(json.dumps(kept, indent=1) + "\n", encoding="utf-8")
+        console.print(
+            tr(
+                "检查点已写入 {f}：以后用 dizuo audit verify --anchor {f} 核对",
+                "checkpoint written to {f}: check against it with `dizuo audit verify "
+                "--anchor {f}`",
+                f=out,
+            )
+        )
 
 
 @audit_app.command(
