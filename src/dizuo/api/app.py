@@ -15,6 +15,7 @@ from dizuo.api.deps import Language, RequireBearer
 from dizuo.workspace import Workspace
 
 PREFIX = "/api/v1"
+MAX_BODY = 1024 * 1024  # JSON bodies; uploads have their own limit
 
 DESCRIPTION = """
 dizuo（底座）数据服务：账号与令牌、数据产品、申请与审批、授权、计量与审计。
@@ -40,6 +41,7 @@ def create_app(
 
     app = FastAPI(
         lifespan=lifespan,
+        max_body_size=MAX_BODY,
         title="dizuo",
         version=__version__,
         description=DESCRIPTION,
@@ -49,6 +51,7 @@ def create_app(
     )
     app.state.ws = ws or Workspace.open(home)
     errors.install(app)
+    app.add_middleware(errors.ShieldErrors)  # innermost of ours: wraps the routes
     app.add_middleware(RequireBearer)
     app.add_middleware(Language)  # added last: runs first, so the refusal is translated too
     for module in (auth, catalog, share, audit):

@@ -50,8 +50,7 @@ def entries(
 @router.get("/audit/verify", response_model=VerifyOut, summary="Verify the hash chain")
 def verify(ws: WS, caller: Caller) -> dict[str, Any]:
     caller.require("audit:read")
-    with ws.session() as s:
-        return audit.verify(ws, s).to_dict()
+    return audit.verify_workspace(ws).to_dict()
 
 
 class CheckpointBody(BaseModel):
@@ -76,8 +75,7 @@ class AnchorIn(BaseModel):
 )
 def verify_anchor(ws: WS, caller: Caller, body: AnchorIn) -> dict[str, Any]:
     caller.require("audit:read")
-    with ws.session() as s:
-        return audit.verify(ws, s, anchor=body.anchor.model_dump()).to_dict()
+    return audit.verify_workspace(ws, anchor=body.anchor.model_dump()).to_dict()
 
 
 @router.get(

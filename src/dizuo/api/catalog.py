@@ -23,7 +23,7 @@ from dizuo.audit import log as audit
 from dizuo.auth.service import Principal
 from dizuo.catalog import service as catalog
 from dizuo.catalog.models import ColumnClassification, Dataset, DatasetClassification, Version
-from dizuo.errors import DizuoError, Forbidden, InvalidInput, NotFound
+from dizuo.errors import DizuoError, Forbidden, InvalidInput, NotFound, PolicyViolation
 from dizuo.i18n import tr
 from dizuo.workspace import acting_as
 
@@ -162,6 +162,7 @@ _SAFE_NAME = re.compile(r"[^\w.\-]+")
     response_model=VersionOut,
     status_code=status.HTTP_201_CREATED,
     summary="Upload a file as a new version (CSV, TSV, Excel, JSON, Parquet)",
+    max_body_size=MAX_UPLOAD,
 )
 def upload(
     ws: WS,
@@ -179,7 +180,9 @@ def upload(
 
     with ws.session() as s:
         _dataset(s, caller, code)
-    name = _SAFE_NAME.sub("_", Path(file.filename or "upload").name)[-120:] or "upload"
+    name = _SAFE_NAME.sub("_", Path(file.filename or "upload").name)[-120:]
+    if not name.strip("."):
+        name = "upload"
     folder = ws.tmp_path / f"upload-{uuid.uuid4().hex}"
     folder.mkdir()
     try:
@@ -315,6 +318,17 @@ def override(ws: WS, caller: Caller, code: str, body: OverrideIn) -> dict[str, s
     return {"id": str(o.id)}
 
 
+def _names_a_file(value: Any) -> bool:
+    """Whether a recipe anywhere asks for a hierarchy read from a file."""
+    if isinstance(value, dict):
+        if value.get("kind") == "file" or "path" in value:
+            return True
+        return any(_names_a_file(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_names_a_file(v) for v in value)
+    return False
+
+
 class ProtectIn(BaseModel):
     recipe: dict[str, Any] = Field(description="a protection recipe (see docs/protect.md)")
     version: int | None = Field(None, ge=1)
@@ -330,6 +344,14 @@ def protect(ws: WS, caller: Caller, code: str, body: ProtectIn) -> dict[str, Any
     caller.require("protect")
     from dizuo.protect.run import protect_version
 
+    if _names_a_file(body.recipe):
+        raise PolicyViolation(
+            tr(
+                "通过 API 提交的配方不能引用服务器上的文件（kind: file）；请用 kind: table",
+                "a recipe sent over the API cannot name a file on the server (kind: file); use"
+                " kind: table",
+            )
+        )
     with ws.session() as s:
         _dataset(s, caller, code)
     path = ws.tmp_path / f"recipe-{uuid.uuid4().hex}.yaml"

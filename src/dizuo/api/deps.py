@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dizuo.auth.service import Principal, authenticate, touch
-from dizuo.i18n import request_lang
+from dizuo.errors import DizuoError, Unauthenticated
+from dizuo.i18n import request_lang, tr
 from dizuo.workspace import Workspace
 
 bearer = HTTPBearer(
@@ -110,26 +112,37 @@ class RequireBearer:
         if scope["type"] != "http" or scope["path"] in PUBLIC or scope["method"] == "OPTIONS":
             await self.app(scope, receive, send)
             return
-        for name, value in scope.get("headers", []):
-            if name == b"authorization":
-                scheme, _, credentials = value.decode("latin-1").partition(" ")
-                if scheme.lower() == "bearer" and credentials.strip():
-                    await self.app(scope, receive, send)
-                    return
-                break
-        from starlette.responses import JSONResponse
-
-        from dizuo.api.errors import body
-        from dizuo.i18n import tr
-
-        response = JSONResponse(
-            body(
-                "unauthenticated",
+        headers = dict(scope.get("headers", []))
+        scheme, _, credentials = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+        refusal: DizuoError | None = None
+        if scheme.lower() != "bearer" or not credentials.strip():
+            refusal = Unauthenticated(
                 tr(
                     "需要登录：请在 Authorization 头中提供 Bearer 令牌",
                     "authentication required: send a Bearer token in the Authorization header",
-                ),
-            ),
+                )
+            )
+        elif headers.get(b"content-type", b"").startswith(b"multipart/"):
+            # an upload is spooled to disk as it is parsed: check the token before that
+            ws: Workspace = scope["app"].state.ws
+
+            def check() -> None:
+                with ws.session() as s:
+                    authenticate(s, credentials.strip())
+
+            try:
+                await anyio.to_thread.run_sync(check)
+            except Unauthenticated as exc:
+                refusal = exc
+        if refusal is None:
+            await self.app(scope, receive, send)
+            return
+        from starlette.responses import JSONResponse
+
+        from dizuo.api.errors import body
+
+        response = JSONResponse(
+            body(refusal.kind, refusal.message),
             status_code=401,
             headers={"WWW-Authenticate": "Bearer"},
         )

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dizuo.errors import DizuoError
 from dizuo.i18n import tr
@@ -93,15 +94,45 @@ def install(app: FastAPI) -> None:
             body(kind, message), status_code=exc.status_code, headers=getattr(exc, "headers", None)
         )
 
-    @app.exception_handler(Exception)
-    async def crash(_request: Request, exc: Exception) -> JSONResponse:
-        incident = uuid.uuid4().hex[:12]
-        # the exception type and incident only: messages can carry values
-        log.error("internal error %s: %s", incident, type(exc).__name__)
-        return JSONResponse(
-            body(
-                "internal",
-                tr("服务器内部错误（编号 {i}）", "internal error (incident {i})", i=incident),
-            ),
-            status_code=500,
-        )
+
+def crash_response() -> JSONResponse:
+    incident = uuid.uuid4().hex[:12]
+    return JSONResponse(
+        body(
+            "internal",
+            tr("服务器内部错误（编号 {i}）", "internal error (incident {i})", i=incident),
+        ),
+        status_code=500,
+        headers={"X-Dizuo-Incident": incident},
+    )
+
+
+class ShieldErrors:
+    """Pure ASGI middleware: an unexpected exception becomes the one error body (500) and one
+    log line with its type and an incident number — never its message or traceback, which
+    can carry values. It is not re-raised, so the server does not log it either."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:
+            response = crash_response()
+            log.error(
+                "internal error %s: %s", response.headers["X-Dizuo-Incident"], type(exc).__name__
+            )
+            if not started:
+                await response(scope, receive, send)

@@ -371,6 +371,19 @@ def verify(ws: Workspace, session: Session, anchor: dict[str, Any] | None = None
     return Verdict(True, entries=count, checkpoints=len(signed), head=int(head_seq))
 
 
+def verify_workspace(ws: Workspace, anchor: dict[str, Any] | None = None) -> Verdict:
+    """:func:`verify` on one snapshot of the log: on PostgreSQL a REPEATABLE READ transaction,
+    so entries appended while the walk runs cannot look like tampering (SQLite reads one
+    snapshot per transaction anyway)."""
+    from sqlalchemy.orm import Session as OrmSession
+
+    engine = ws.db
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="REPEATABLE READ")
+    with OrmSession(engine) as session, session.begin():
+        return verify(ws, session, anchor=anchor)
+
+
 def latest_checkpoint(session: Session) -> AuditCheckpoint | None:
     return session.scalar(sa.select(AuditCheckpoint).order_by(AuditCheckpoint.seq.desc()).limit(1))
 

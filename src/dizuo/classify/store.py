@@ -92,7 +92,7 @@ def save(
     """Store a version's classification (replacing an earlier one), overrides applied."""
     judgement = report.judgement
     assert judgement is not None
-    with ws.session() as s:
+    with ws.session(write=True) as s:
         dataset = service.get_dataset(s, code)
         version = service.get_version(s, dataset, number)
         overrides = active_overrides(s, dataset.id)

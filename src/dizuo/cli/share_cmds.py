@@ -63,7 +63,7 @@ def user_add(
 
     password = _password(password_stdin)
     ws = state.workspace()
-    with ws.session() as s:
+    with ws.session(write=True) as s:
         user = auth.add_user(s, username, password, org=org, roles=role, display_name=name)
         audit.record(
             ws,
@@ -119,7 +119,7 @@ def user_disable(username: Annotated[str, typer.Argument()]) -> None:
     from dizuo.auth import service as auth
 
     ws = state.workspace()
-    with ws.session() as s:
+    with ws.session(write=True) as s:
         auth.set_active(s, username, False)
         audit.record(ws, s, actor=ws.actor, action="user.disable", target=f"user:{username}")
     console.print(tr("已停用 {u}", "disabled {u}", u=username))
@@ -144,7 +144,7 @@ def token_create(
     from dizuo.auth import service as auth
 
     ws = state.workspace()
-    with ws.session() as s:
+    with ws.session(write=True) as s:
         user = auth.get_user(s, username)
         token, secret = auth.create_token(s, user, name=name, scopes=scope, days=days)
         audit.record(
@@ -224,7 +224,7 @@ def token_revoke(token_id: Annotated[str, typer.Argument(help="token id")]) -> N
     except ValueError:
         raise InvalidInput(tr("令牌编号无效: {t}", "not a token id: {t}", t=token_id)) from None
     ws = state.workspace()
-    with ws.session() as s:
+    with ws.session(write=True) as s:
         auth.revoke_token(s, ident, owner=None)
         audit.record(ws, s, actor=ws.actor, action="token.revoke", target=f"token:{ident}")
     console.print(tr("已撤销 {t}", "revoked {t}", t=token_id))
@@ -252,9 +252,7 @@ def audit_verify(
     from dizuo.modelfile import read_mapping
 
     held = None if anchor is None else read_mapping(anchor, ("锚点文件", "anchor file"))
-    ws = state.workspace()
-    with ws.session() as s:
-        verdict = audit.verify(ws, s, anchor=held)
+    verdict = audit.verify_workspace(state.workspace(), anchor=held)
     if as_json:
         print_json(verdict.to_dict())
     if not verdict.ok:
@@ -290,7 +288,7 @@ def audit_checkpoint(
     from dizuo.audit import log as audit
 
     ws = state.workspace()
-    with ws.session() as s:
+    with ws.session(write=True) as s:
         point = audit.checkpoint(ws, s)
         seq = point.seq if point else None
         latest = audit.latest_checkpoint(s)

@@ -68,7 +68,7 @@ def share_stage(ws: Workspace, manifest: CityManifest) -> dict[str, Any]:
     """Accounts, products and one grant (each made once: a rerun finds them)."""
     accounts = _accounts(manifest)
     passwords = _passwords(ws, list(accounts))
-    with ws.session() as s:
+    with ws.session(write=True) as s:
         for code, (name, kind) in ORGS.items():
             try:
                 catalog.get_org(s, code)
@@ -88,7 +88,7 @@ def share_stage(ws: Workspace, manifest: CityManifest) -> dict[str, Any]:
                     details={"org": org, "roles": roles},
                 )
     published: list[str] = []
-    with ws.session() as s:
+    with ws.session(write=True) as s:
         operator = auth.principal_of(s, "operator")
         shared = s.scalars(
             sa.select(Dataset)
@@ -123,7 +123,7 @@ def share_stage(ws: Workspace, manifest: CityManifest) -> dict[str, Any]:
             published.append(code)
     grant_id = None
     if published:
-        with ws.session() as s:
+        with ws.session(write=True) as s:
             researcher = auth.principal_of(s, "researcher")
             existing = s.scalar(sa.select(Grant).where(Grant.user_id == researcher.user_id))
             if existing is not None:

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from dizuo.audit import log as audit
 from dizuo.auth.service import Principal
 from dizuo.engine.duckdb import quote_ident, sql_list, sql_literal
-from dizuo.errors import DizuoError, Forbidden, InvalidInput, QuotaExceeded
+from dizuo.errors import Conflict, DizuoError, Forbidden, InvalidInput, QuotaExceeded
 from dizuo.i18n import tr
 from dizuo.lake.query import version_select
 from dizuo.share import service
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from dizuo.workspace import Workspace
 
 Mode = Literal["download", "query", "statistics"]
+MAX_GROUPS = 10_000  # statistics: groups in one answer
 
 _files_lock = threading.Lock()
 _files_cache: dict[tuple[str, str, int], list[str]] = {}
@@ -101,6 +102,15 @@ def _denied(
     except ValueError:
         gid = None
     with ws.session() as s:
+        if isinstance(error, BadQuery) and gid is not None:
+            # a query the engine refused still costs a call: refusals must not be a free
+            # oracle over the data
+            s.execute(
+                sa.update(Grant)
+                .where(Grant.id == uuid.UUID(gid), Grant.user_id == principal.user_id)
+                .values(calls_used=Grant.calls_used + 1)
+                .execution_options(synchronize_session=False)
+            )
         audit.record(
             ws,
             s,
@@ -151,6 +161,13 @@ def open_source(
         product = grant.product
         if product.status != "published":
             raise Forbidden(tr("该数据产品已下架", "the product was withdrawn"))
+        if product.version.expired:
+            raise Conflict(
+                tr(
+                    "该数据产品的版本已过期清理，请联系运营方",
+                    "the product's version was expired from the lake: ask the operator",
+                )
+            )
         if mode not in grant.delivery:
             raise Forbidden(
                 tr(
@@ -233,15 +250,30 @@ def _connect(ws: Workspace) -> duckdb.DuckDBPyConnection:
         return database.cursor()
 
 
+class BadQuery(InvalidInput):
+    """The engine refused a delivery query. Its own message is never shown: it can quote the
+    data (a value that failed a conversion) or the server's paths."""
+
+
+def _engine_error(exc: duckdb.Error) -> BadQuery:
+    if isinstance(exc, duckdb.ConversionException):
+        return BadQuery(
+            tr(
+                "过滤条件中的值与列的类型不符",
+                "a value in the filter does not match its column's type",
+            ),
+            hint=tr("文本值加单引号，数值不加", "quote text values, not numbers"),
+        )
+    return BadQuery(tr("无法读取数据", "the data could not be read"))
+
+
 def _run(ws: Workspace, sql: str) -> pa.Table:
     con = _connect(ws)
     try:
         try:
             return con.sql(sql).to_arrow_table()
         except duckdb.Error as exc:
-            raise InvalidInput(
-                tr("查询失败: {m}", "query failed: {m}", m=str(exc).splitlines()[0])
-            ) from None
+            raise _engine_error(exc) from None
     finally:
         con.close()
 
@@ -256,6 +288,7 @@ def _meter(
             .where(
                 Grant.id == source.grant_id,
                 Grant.status == "active",
+                Grant.expires_at > service.now(),
                 sa.or_(Grant.max_calls.is_(None), Grant.calls_used < Grant.max_calls),
                 sa.or_(Grant.max_rows.is_(None), Grant.rows_used + rows <= Grant.max_rows),
             )
@@ -398,9 +431,7 @@ def download(
                         csv_writer.write_batch(batch)
         except duckdb.Error as exc:
             path.unlink(missing_ok=True)
-            raise InvalidInput(
-                tr("读取失败: {m}", "read failed: {m}", m=str(exc).splitlines()[0])
-            ) from None
+            raise _engine_error(exc) from None
         except BaseException:
             path.unlink(missing_ok=True)
             raise
@@ -452,6 +483,15 @@ def statistics(
             ws,
             f"SELECT count(*) AS n FROM ({grouped}) WHERE __dizuo_count < {int(source.min_cell)}",
         )
+        if table.num_rows > MAX_GROUPS:
+            raise InvalidInput(
+                tr(
+                    "分组过多（{n} 组，上限 {m}）：减少分组字段或加过滤条件",
+                    "too many groups ({n}; at most {m}): group by fewer fields or filter",
+                    n=f"{table.num_rows:,}",
+                    m=f"{MAX_GROUPS:,}",
+                )
+            )
         if source.rows_left is not None and table.num_rows > source.rows_left:
             table = table.slice(0, source.rows_left)
         groups = [

@@ -47,7 +47,7 @@ class ProductIn(Strict):
         max_length=500,
         description="organisations that see a restricted product",
     )
-    min_cell: int = Field(10, ge=1, le=10_000, description="statistics: smallest group shown")
+    min_cell: int = Field(10, ge=2, le=10_000, description="statistics: smallest group shown")
 
 
 class RequestIn(Strict):

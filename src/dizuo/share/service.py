@@ -380,6 +380,8 @@ def _owned(
         query = query.where(mine)
     if status:
         query = query.where(model.status == status)
+        if model is Grant and status == "active":  # an active grant past its expiry is not
+            query = query.where(Grant.expires_at > now())
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(model.created_at.desc()).offset(offset).limit(limit))
     return list(rows.unique()), int(total)
