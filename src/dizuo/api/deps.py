@@ -8,8 +8,9 @@ import anyio.to_thread
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
+from dizuo.api.asgi import HttpMiddleware
 from dizuo.auth.service import Principal, authenticate, touch
 from dizuo.errors import DizuoError, Unauthenticated
 from dizuo.i18n import request_lang, tr
@@ -74,16 +75,10 @@ def meta(page: Paging, total: int) -> dict[str, Any]:
     }
 
 
-class Language:
+class Language(HttpMiddleware):
     """Pure ASGI middleware: Accept-Language ``en…`` answers in English, else Chinese."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         lang = None
         for name, value in scope.get("headers", []):
             if name == b"accept-language":
@@ -100,16 +95,13 @@ class Language:
 PUBLIC = frozenset({"/health", "/api/v1/auth/login", "/api/v1/openapi.json", "/api/v1/docs"})
 
 
-class RequireBearer:
+class RequireBearer(HttpMiddleware):
     """Pure ASGI middleware: a request to a protected path without a bearer token is refused
     before its body is read (no upload is spooled, no body parsed for an anonymous caller).
     The token itself is checked by :func:`principal`."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in PUBLIC or scope["method"] == "OPTIONS":
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"] in PUBLIC or scope["method"] == "OPTIONS":
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers", []))

@@ -11,8 +11,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from dizuo.api.asgi import HttpMiddleware
 from dizuo.errors import DizuoError
 from dizuo.i18n import tr
 
@@ -107,18 +108,12 @@ def crash_response() -> JSONResponse:
     )
 
 
-class ShieldErrors:
+class ShieldErrors(HttpMiddleware):
     """Pure ASGI middleware: an unexpected exception becomes the one error body (500) and one
     log line with its type and an incident number — never its message or traceback, which
     can carry values. It is not re-raised, so the server does not log it either."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def tracked(message: Message) -> None:
