@@ -13,7 +13,7 @@ from starlette.types import Receive, Scope, Send
 from dizuo.api.asgi import HttpMiddleware
 from dizuo.auth.service import Principal, authenticate, touch
 from dizuo.errors import DizuoError, Unauthenticated
-from dizuo.i18n import request_lang, tr
+from dizuo.i18n import Lang, request_lang, tr
 from dizuo.workspace import Workspace
 
 bearer = HTTPBearer(
@@ -79,13 +79,13 @@ class Language(HttpMiddleware):
     """Pure ASGI middleware: Accept-Language ``en…`` answers in English, else Chinese."""
 
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        lang = None
+        lang: Lang | None = None
         for name, value in scope.get("headers", []):
             if name == b"accept-language":
                 first = value.decode("latin-1").split(",")[0].strip().lower()
                 lang = "en" if first.startswith("en") else "zh" if first.startswith("zh") else None
                 break
-        token = request_lang.set(lang)  # type: ignore[arg-type]
+        token = request_lang.set(lang)
         try:
             await self.app(scope, receive, send)
         finally:

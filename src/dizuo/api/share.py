@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
@@ -253,7 +254,7 @@ def get_grant(ws: WS, caller: Caller, grant_id: str) -> dict[str, Any]:
         return grant_out(s, share.get_grant(s, caller, grant_id))
 
 
-def _change(action: str):  # type: ignore[no-untyped-def]
+def _change(action: str) -> Callable[..., dict[str, Any]]:
     def change(ws: WS, caller: Caller, grant_id: str, body: GrantChange) -> dict[str, Any]:
         with ws.session(write=True) as s:
             return grant_out(s, share.change_grant(ws, s, caller, grant_id, action, body))

@@ -736,24 +736,20 @@ def odrl(session: Session, grant: Grant) -> dict[str, Any]:
     """The grant as a W3C ODRL 2.2 Agreement (JSON-LD)."""
     product = grant.product
     consumer = session.get(Organisation, grant.org_id)
+    refinement: list[dict[str, Any]] = [
+        {"leftOperand": "dizuo:field", "operator": "isAnyOf", "rightOperand": grant.columns}
+    ]
+    if grant.row_filter or product.row_filter:
+        rows = " AND ".join(f"({f})" for f in (product.row_filter, grant.row_filter) if f)
+        refinement.append(
+            {"leftOperand": "dizuo:rowFilter", "operator": "eq", "rightOperand": rows}
+        )
     target = {
         "@type": "AssetCollection",
         "uid": f"urn:dizuo:product:{product.code}",
         "source": f"urn:dizuo:dataset:{product.dataset.code}@{product.version.number}",
-        "refinement": [
-            {"leftOperand": "dizuo:field", "operator": "isAnyOf", "rightOperand": grant.columns}
-        ],
+        "refinement": refinement,
     }
-    if grant.row_filter or product.row_filter:
-        target["refinement"].append(  # type: ignore[attr-defined]
-            {
-                "leftOperand": "dizuo:rowFilter",
-                "operator": "eq",
-                "rightOperand": " AND ".join(
-                    f"({f})" for f in (product.row_filter, grant.row_filter) if f
-                ),
-            }
-        )
     constraints: list[dict[str, Any]] = [
         {
             "leftOperand": "dateTime",
