@@ -126,3 +126,37 @@ def test_an_expired_version_and_an_expired_grant(world, sqlite_ws: Workspace) ->
             )
             conn.execute(sa.text("UPDATE versions SET expired = :e"), {"e": True})
         error(consumer.post(f"/grants/{world.grant_id}/query", json={}), 409, "conflict")
+
+
+def test_the_justification_reaches_the_approver_and_unshareable_data_stops(
+    world,
+    sqlite_ws: Workspace,  # type: ignore[no-untyped-def]
+) -> None:
+    with serve(sqlite_ws) as base:
+        consumer2 = Api(base).as_user("consumer2")
+        request = ok(
+            consumer2.post(
+                "/requests",
+                json={
+                    "product": "edu.private",
+                    "purpose": "教育研究",
+                    "justification": "区县间成绩差异研究，成果仅以统计形式发表",
+                },
+            ),
+            201,
+        )
+        provider = Api(base).as_user("edu_provider")
+        seen = ok(provider.get(f"/requests/{request['id']}"))
+        assert seen["justification"] == "区县间成绩差异研究，成果仅以统计形式发表"
+        # the provider reclassifies the source as 不予共享: no approval, no delivery
+        with sqlite_ws.db.begin() as conn:
+            conn.execute(sa.text("UPDATE datasets SET share_type = '不予共享'"))
+        refused = error(
+            provider.post(f"/requests/{request['id']}/decision", json={"decision": "approve"}),
+            403,
+            "policy_violation",
+        )
+        assert "不予共享" in refused["message"]
+        ok(provider.post(f"/requests/{request['id']}/decision", json={"decision": "reject"}))
+        consumer = Api(base).as_user("consumer")
+        error(consumer.post(f"/grants/{world.grant_id}/query", json={}), 403, "forbidden")

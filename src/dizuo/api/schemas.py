@@ -112,6 +112,7 @@ class RequestOut(BaseModel):
     requester: str
     organisation: str
     purpose: str
+    justification: str
     columns: list[str]
     delivery: list[str]
     duration_days: int

@@ -98,6 +98,7 @@ def request_out(s: Any, r: AccessRequest, grant: Grant | None = None) -> dict[st
         "requester": who,
         "organisation": org,
         "purpose": r.purpose,
+        "justification": r.justification,
         "columns": list(r.columns),
         "delivery": list(r.delivery),
         "duration_days": r.duration_days,

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 
 from dizuo.audit import log as audit
 from dizuo.auth.service import Principal
+from dizuo.catalog.models import ShareType
 from dizuo.engine.duckdb import quote_ident, sql_list, sql_literal
 from dizuo.errors import Conflict, DizuoError, Forbidden, InvalidInput, QuotaExceeded
 from dizuo.i18n import tr
@@ -161,6 +162,8 @@ def open_source(
         product = grant.product
         if product.status != "published":
             raise Forbidden(tr("该数据产品已下架", "the product was withdrawn"))
+        if product.dataset.share_type == ShareType.none.value:
+            raise Forbidden(tr("数据已改为不予共享", "the data is now 不予共享 (not shareable)"))
         if product.version.expired:
             raise Conflict(
                 tr(

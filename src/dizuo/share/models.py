@@ -66,6 +66,7 @@ class AccessRequest(Base):
         sa.ForeignKey("organisations.id", ondelete="RESTRICT")
     )
     purpose: Mapped[str] = mapped_column(sa.Text)
+    justification: Mapped[str] = mapped_column(sa.Text, default="")
     columns: Mapped[list[Any]] = mapped_column(sa.JSON)
     delivery: Mapped[list[Any]] = mapped_column(sa.JSON)
     duration_days: Mapped[int] = mapped_column(sa.Integer)

@@ -445,6 +445,7 @@ def create_request(
         user_id=principal.user_id,
         org_id=principal.org_id,
         purpose=spec.purpose,
+        justification=spec.justification,
         columns=columns,
         delivery=delivery,
         duration_days=spec.duration_days,
@@ -515,6 +516,14 @@ def decide(
     if request.status != "pending":
         raise Conflict(tr("申请已是 {s} 状态", "the request is already {s}", s=request.status))
     step = _step_for(principal, request, spec.step)
+    if spec.decision == "approve":
+        # what was requestable then may not be now
+        if request.product.status != "published":
+            raise PolicyViolation(tr("该数据产品已下架", "the product was withdrawn"))
+        if request.product.dataset.share_type == ShareType.none.value:
+            raise PolicyViolation(
+                tr("数据已改为不予共享", "the data is now 不予共享 (not shareable)")
+            )
     if spec.terms is not None and step != "operator":
         raise Forbidden(tr("只有运营方可以设定授权条款", "only the operator sets grant terms"))
     product = request.product

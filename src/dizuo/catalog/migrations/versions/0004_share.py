@@ -131,6 +131,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Uuid(), nullable=False),
         sa.Column("org_id", sa.Uuid(), nullable=False),
         sa.Column("purpose", sa.Text(), nullable=False),
+        sa.Column("justification", sa.Text(), nullable=False),
         sa.Column("columns", sa.JSON(), nullable=False),
         sa.Column("delivery", sa.JSON(), nullable=False),
         sa.Column("duration_days", sa.Integer(), nullable=False),
