@@ -222,6 +222,19 @@ def verify(ws: Workspace, session: Session, anchor: dict[str, Any] | None = None
     signed = {
         p.seq: p for p in session.scalars(sa.select(AuditCheckpoint).order_by(AuditCheckpoint.seq))
     }
+    count = 0
+    head_seq = 0
+
+    def fail(first_bad: int | None, problem: str) -> Verdict:
+        return Verdict(
+            False,
+            entries=count,
+            checkpoints=len(signed),
+            first_bad=first_bad,
+            problem=problem,
+            head=head_seq,
+        )
+
     for point in signed.values():
         problem = None
         if point.public_key != expected_key:
@@ -240,20 +253,16 @@ def verify(ws: Workspace, session: Session, anchor: dict[str, Any] | None = None
                     "检查点 {s} 的签名无效", "checkpoint {s} has an invalid signature", s=point.seq
                 )
         if problem:
-            return Verdict(False, first_bad=point.seq, problem=problem, checkpoints=len(signed))
+            return fail(point.seq, problem)
 
     prev = GENESIS
     expected = 1
-    count = 0
     for entry in _entries(session):
         seq = entry.seq
         if seq != expected:
             missing = expected if seq > expected else seq
-            return Verdict(
-                False,
-                entries=count,
-                checkpoints=len(signed),
-                first_bad=missing,
+            return fail(
+                missing,
                 problem=tr(
                     "第 {n} 条记录缺失或顺序被改动（{a} 之后是 {b}）",
                     "entry {n} is missing or out of place (entry {a} is followed by {b})",
@@ -263,11 +272,8 @@ def verify(ws: Workspace, session: Session, anchor: dict[str, Any] | None = None
                 ),
             )
         if entry.prev_digest != prev:
-            return Verdict(
-                False,
-                entries=count,
-                checkpoints=len(signed),
-                first_bad=seq,
+            return fail(
+                seq,
                 problem=tr(
                     "第 {n} 条记录没有接上第 {p} 条（记录被删除、插入或调换）",
                     "entry {n} does not chain to entry {p} (an entry was removed, inserted or "
@@ -278,11 +284,8 @@ def verify(ws: Workspace, session: Session, anchor: dict[str, Any] | None = None
             )
         algorithm = entry.algorithm if entry.algorithm in ALGORITHMS else "sm3"
         if digest_of(prev, _values(entry), algorithm) != entry.digest:
-            return Verdict(
-                False,
-                entries=count,
-                checkpoints=len(signed),
-                first_bad=seq,
+            return fail(
+                seq,
                 problem=tr(
                     "第 {n} 条记录（{a}，{u}）的内容与摘要不符：已被修改",
                     "entry {n} ({a} by {u}) does not match its digest: it was edited",
@@ -293,11 +296,8 @@ def verify(ws: Workspace, session: Session, anchor: dict[str, Any] | None = None
             )
         signed_here = signed.get(seq)
         if signed_here is not None and signed_here.digest != entry.digest:
-            return Verdict(
-                False,
-                entries=count,
-                checkpoints=len(signed),
-                first_bad=seq,
+            return fail(
+                seq,
                 problem=tr(
                     "第 {n} 条记录与签名检查点不符：链在此处或之前被重写",
                     "entry {n} does not match the signed checkpoint: the chain was rewritten "
@@ -313,27 +313,20 @@ def verify(ws: Workspace, session: Session, anchor: dict[str, Any] | None = None
         sa.select(AuditHead.seq, AuditHead.digest).where(AuditHead.id == 1)
     ).one_or_none()
     if head is None:
-        return Verdict(
-            False,
-            entries=count,
-            checkpoints=len(signed),
-            first_bad=last + 1,
+        return fail(
+            last + 1,
             problem=tr(
                 "审计链头记录缺失（audit_head 被删除）",
                 "the chain's head row is missing (audit_head was deleted)",
             ),
         )
-    head_seq, head_digest = head
+    head_seq, head_digest = int(head[0]), head[1]
     every = ws.settings.audit_checkpoint_every
     if every > 0:
-        unsigned = [m for m in range(every, int(head_seq) + 1, every) if m not in signed]
+        unsigned = [m for m in range(every, head_seq + 1, every) if m not in signed]
         if unsigned:
-            return Verdict(
-                False,
-                entries=count,
-                checkpoints=len(signed),
-                first_bad=unsigned[0],
-                head=int(head_seq),
+            return fail(
+                unsigned[0],
                 problem=tr(
                     "第 {n} 条应有签名检查点但没有：检查点被删除（链可能被重写）",
                     "entry {n} should carry a signed checkpoint and does not: checkpoints "
@@ -343,32 +336,24 @@ def verify(ws: Workspace, session: Session, anchor: dict[str, Any] | None = None
             )
     beyond = [s for s in signed if s > last]
     if head_seq != last or head_digest != prev or beyond:
-        return Verdict(
-            False,
-            entries=count,
-            checkpoints=len(signed),
-            first_bad=last + 1,
-            head=int(head_seq),
+        return fail(
+            last + 1,
             problem=tr(
                 "第 {n} 条之后的记录被删除（日志应有 {h} 条）",
                 "entries after {l} were removed (the log should hold {h})",
                 n=last,
                 l=last,
-                h=max([int(head_seq), *beyond]),
+                h=max([head_seq, *beyond]),
             ),
         )
     if anchor is not None:
         problem, anchored = _check_anchor(ws, session, anchor, expected_key)
         if problem:
-            return Verdict(
-                False,
-                entries=count,
-                checkpoints=len(signed),
-                first_bad=anchored,
-                head=int(head_seq),
+            return fail(
+                anchored,
                 problem=problem,
             )
-    return Verdict(True, entries=count, checkpoints=len(signed), head=int(head_seq))
+    return Verdict(True, entries=count, checkpoints=len(signed), head=head_seq)
 
 
 def verify_workspace(ws: Workspace, anchor: dict[str, Any] | None = None) -> Verdict:
