@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import sqlalchemy as sa
@@ -477,15 +478,11 @@ def statistics(
             f"SELECT {cols}, count(*) AS __dizuo_count FROM {source.from_clause()} "
             f"WHERE {source.where or 'true'} GROUP BY ALL"
         )
-        table = _run(
-            ws,
-            f"SELECT * FROM ({grouped}) WHERE __dizuo_count >= {int(source.min_cell)} "
-            f"ORDER BY {cols}",
-        )
-        hidden = _run(
-            ws,
-            f"SELECT count(*) AS n FROM ({grouped}) WHERE __dizuo_count < {int(source.min_cell)}",
-        )
+        # one aggregation: the groups too small to show are counted, then withheld
+        every = _run(ws, f"{grouped} ORDER BY {cols}")
+        shown = pc.greater_equal(every.column("__dizuo_count"), int(source.min_cell))
+        table = every.filter(shown)
+        hidden = every.num_rows - table.num_rows
         if table.num_rows > MAX_GROUPS:
             raise InvalidInput(
                 tr(
@@ -497,16 +494,13 @@ def statistics(
             )
         if source.rows_left is not None and table.num_rows > source.rows_left:
             table = table.slice(0, source.rows_left)
-        groups = [
-            {**{c: row[c] for c in source.columns}, "count": row["__dizuo_count"]}
-            for row in table.to_pylist()
-        ]
+        groups = table.rename_columns([*source.columns, "count"]).to_pylist()
         source.details = {"group_by": source.columns}
         _meter(ws, principal, source, "statistics", table.num_rows, table.nbytes)
         return Statistics(
             group_by=source.columns,
             groups=groups,
-            suppressed_groups=int(hidden.column("n")[0].as_py()),
+            suppressed_groups=hidden,
             min_cell=source.min_cell,
             quota=_quota(source, table.num_rows),
         )
