@@ -48,7 +48,13 @@ def _dataset(s: Any, caller: Principal, code: str) -> Dataset:
     return dataset
 
 
-def dataset_out(d: Dataset, latest: Version | None, count: int) -> dict[str, Any]:
+def dataset_out(s: Any, d: Dataset) -> dict[str, Any]:
+    """A dataset with its latest version and how many versions it has."""
+    latest = catalog.latest_version(s, d)
+    count = int(
+        s.scalar(sa.select(sa.func.count()).select_from(Version).where(Version.dataset_id == d.id))
+        or 0
+    )
     return {
         "code": d.code,
         "name": d.name,
@@ -82,11 +88,7 @@ def list_datasets(
         found = [d for d in found if _visible(caller, d)]
         items = []
         for d in found[page.offset : page.offset + page.limit]:
-            latest = catalog.latest_version(s, d)
-            count = s.scalar(
-                sa.select(sa.func.count()).select_from(Version).where(Version.dataset_id == d.id)
-            )
-            items.append(dataset_out(d, latest, int(count or 0)))
+            items.append(dataset_out(s, d))
         return {"items": items, "page": meta(page, len(found))}
 
 
@@ -140,18 +142,14 @@ def register(ws: WS, caller: Caller, body: DatasetIn) -> dict[str, Any]:
             dataset=dataset.code,
             details={"org": org.code, "share_type": body.share_type},
         )
-        return dataset_out(dataset, None, 0)
+        return dataset_out(s, dataset)
 
 
 @router.get("/datasets/{code}", response_model=DatasetOut, summary="One dataset")
 def get_dataset(ws: WS, caller: Caller, code: str) -> dict[str, Any]:
     with ws.session() as s:
         d = _dataset(s, caller, code)
-        latest = catalog.latest_version(s, d)
-        count = s.scalar(
-            sa.select(sa.func.count()).select_from(Version).where(Version.dataset_id == d.id)
-        )
-        return dataset_out(d, latest, int(count or 0))
+        return dataset_out(s, d)
 
 
 _SAFE_NAME = re.compile(r"[^\w.\-]+")
